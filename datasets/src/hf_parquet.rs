@@ -1,0 +1,477 @@
+//! Hugging Face hub datasets stored as parquet (image bytes + label columns), read from the
+//! local hub cache.
+//!
+//! Cache layout (huggingface_hub's "Manage the cache" guide, also what the `hf-hub` crate
+//! writes): `<cache>/datasets--<org>--<name>/refs/<revision>` holds a commit hash and
+//! `<cache>/datasets--<org>--<name>/snapshots/<commit>/` the repository's files. The cache is
+//! `$HF_HUB_CACHE`, else `$HF_HOME/hub`, else `~/.cache/huggingface/hub`.
+//!
+//! Parquet layout (what the `datasets` library writes): an image column that is a struct
+//! `{bytes: binary, path: string}` (or plain binary) of encoded PNG/JPEG, an integer label
+//! column, and the `datasets` feature description (with the class names) as JSON under the
+//! `huggingface` key of the file's key-value metadata. The split's files are the `*.parquet`
+//! files named `<split>-*` or `<split>.parquet`, or inside a folder named `<split>`.
+//!
+//! This reader never touches the network, so `HF_HUB_OFFLINE=1` holds trivially: a dataset not
+//! in the cache is an error saying how to download it. Encoded image bytes are held in memory
+//! (the CIFAR / MNIST-sized datasets on the hub); decoding happens per sample in the loader's
+//! workers. Codecs: uncompressed and snappy (the `datasets` default).
+
+use std::path::{Path, PathBuf};
+
+use parquet::file::reader::{FileReader, SerializedFileReader};
+use parquet::record::Field;
+
+use crate::error::{DatasetError, Result};
+use crate::source::{ImageSource, ImageU8};
+
+/// The hub cache folder: `$HF_HUB_CACHE`, else `$HF_HOME/hub`, else `~/.cache/huggingface/hub`.
+pub fn hub_cache_dir() -> PathBuf {
+    let var = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty());
+    if let Some(c) = var("HF_HUB_CACHE") {
+        return PathBuf::from(c);
+    }
+    if let Some(h) = var("HF_HOME") {
+        return PathBuf::from(h).join("hub");
+    }
+    let home = var("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| var("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .unwrap_or_else(|| PathBuf::from(".cache"));
+    home.join("huggingface").join("hub")
+}
+
+/// Resolves `repo` (`org/name`) at `revision` (a branch or tag name, or a 40-hex commit) to its
+/// snapshot folder in `cache`.
+pub fn snapshot_dir(cache: &Path, repo: &str, revision: &str) -> Result<PathBuf> {
+    let repo_dir = cache.join(format!("datasets--{}", repo.replace('/', "--")));
+    let hint = format!(
+        "the dataset is not in the Hugging Face cache; on a machine with internet run \
+         `hf download --repo-type dataset {repo} --revision {revision}` (or `huggingface-cli \
+         download`), then copy the cache folder here or point HF_HUB_CACHE / HF_HOME at it"
+    );
+    if !repo_dir.is_dir() {
+        return Err(DatasetError::Missing {
+            path: repo_dir,
+            what: format!("hub cache folder of dataset {repo}"),
+            hint,
+        });
+    }
+    let is_commit = revision.len() == 40 && revision.chars().all(|c| c.is_ascii_hexdigit());
+    let commit = if is_commit {
+        revision.to_string()
+    } else {
+        let r = repo_dir.join("refs").join(revision);
+        std::fs::read_to_string(&r)
+            .map_err(|_| DatasetError::Missing {
+                path: r.clone(),
+                what: format!("revision `{revision}` of {repo}"),
+                hint: hint.clone(),
+            })?
+            .trim()
+            .to_string()
+    };
+    let snap = repo_dir.join("snapshots").join(&commit);
+    if !snap.is_dir() {
+        return Err(DatasetError::Missing {
+            path: snap,
+            what: format!("snapshot {commit} of {repo}"),
+            hint,
+        });
+    }
+    Ok(snap)
+}
+
+/// The split's parquet files under `snapshot`, sorted.
+pub fn split_files(snapshot: &Path, split: &str) -> Result<Vec<PathBuf>> {
+    let mut found = Vec::new();
+    let mut stack = vec![snapshot.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(&dir).map_err(|e| DatasetError::io(&dir, e))? {
+            let p = e.map_err(|e| DatasetError::io(&dir, e))?.path();
+            if p.is_dir() {
+                stack.push(p);
+                continue;
+            }
+            let name = p.file_name().unwrap_or_default().to_string_lossy();
+            let in_split_dir = p
+                .parent()
+                .and_then(|d| d.file_name())
+                .is_some_and(|d| d == split);
+            if name.ends_with(".parquet")
+                && (in_split_dir
+                    || name.starts_with(&format!("{split}-"))
+                    || name == format!("{split}.parquet"))
+            {
+                found.push(p);
+            }
+        }
+    }
+    found.sort();
+    if found.is_empty() {
+        return Err(DatasetError::Missing {
+            path: snapshot.to_path_buf(),
+            what: format!(
+                "parquet files of split `{split}` ({split}-*.parquet or {split}/*.parquet)"
+            ),
+            hint: "check the split name, or download the repository's parquet files (for datasets \
+                   stored in another format, the revision `refs/convert/parquet`)"
+                .into(),
+        });
+    }
+    Ok(found)
+}
+
+/// Which columns hold the image and the label.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HfColumns {
+    /// The image column (`image` in most datasets, `img` in `uoft-cs/cifar10`).
+    pub image: String,
+    /// The label column (`label`).
+    pub label: String,
+}
+
+impl Default for HfColumns {
+    fn default() -> Self {
+        Self {
+            image: "image".into(),
+            label: "label".into(),
+        }
+    }
+}
+
+/// A split of a hub parquet dataset: encoded image bytes and labels in memory.
+#[derive(Debug, Clone)]
+pub struct HfParquetImages {
+    files: Vec<PathBuf>,
+    /// `(file index, row within file, encoded bytes)` per sample.
+    images: Vec<(usize, usize, Vec<u8>)>,
+    labels: Vec<u32>,
+    class_names: Vec<String>,
+}
+
+fn field_label(f: &Field) -> Option<i64> {
+    Some(match *f {
+        Field::Byte(v) => v.into(),
+        Field::Short(v) => v.into(),
+        Field::Int(v) => v.into(),
+        Field::Long(v) => v,
+        Field::UByte(v) => v.into(),
+        Field::UShort(v) => v.into(),
+        Field::UInt(v) => v.into(),
+        Field::ULong(v) => i64::try_from(v).ok()?,
+        _ => return None,
+    })
+}
+
+fn field_bytes(f: &Field) -> Option<Vec<u8>> {
+    match f {
+        Field::Bytes(b) => Some(b.data().to_vec()),
+        Field::Group(row) => row
+            .get_column_iter()
+            .find(|(n, _)| n.as_str() == "bytes")
+            .and_then(|(_, v)| field_bytes(v)),
+        _ => None,
+    }
+}
+
+/// Class names from the `huggingface` metadata JSON (`info.features.<label>.names`).
+fn class_names_from_metadata(
+    reader: &SerializedFileReader<std::fs::File>,
+    label: &str,
+) -> Option<Vec<String>> {
+    let kv = reader.metadata().file_metadata().key_value_metadata()?;
+    let json = kv.iter().find(|k| k.key == "huggingface")?.value.as_ref()?;
+    let v: serde_json::Value = serde_json::from_str(json).ok()?;
+    let names = v
+        .get("info")?
+        .get("features")?
+        .get(label)?
+        .get("names")?
+        .as_array()?;
+    names.iter().map(|n| n.as_str().map(String::from)).collect()
+}
+
+impl HfParquetImages {
+    /// Reads `split` of `repo` at `revision` from the hub cache `cache` (see [`hub_cache_dir`]).
+    pub fn from_cache(
+        cache: &Path,
+        repo: &str,
+        revision: &str,
+        split: &str,
+        columns: &HfColumns,
+    ) -> Result<Self> {
+        let snap = snapshot_dir(cache, repo, revision)?;
+        Self::from_files(split_files(&snap, split)?, columns)
+    }
+
+    /// Reads the given parquet files, in order.
+    pub fn from_files(files: Vec<PathBuf>, columns: &HfColumns) -> Result<Self> {
+        let mut images = Vec::new();
+        let mut labels = Vec::new();
+        let mut class_names: Option<Vec<String>> = None;
+        for (fi, path) in files.iter().enumerate() {
+            let bad = |reason: String| DatasetError::format(path, reason);
+            let file = std::fs::File::open(path).map_err(|e| DatasetError::io(path, e))?;
+            let reader = SerializedFileReader::new(file)
+                .map_err(|e| bad(format!("not a readable parquet file: {e}")))?;
+            if class_names.is_none() {
+                class_names = class_names_from_metadata(&reader, &columns.label);
+            }
+            let rows = reader
+                .get_row_iter(None)
+                .map_err(|e| bad(format!("cannot read rows: {e}")))?;
+            for (r, row) in rows.enumerate() {
+                let row = row.map_err(|e| bad(format!("row {r}: {e}")))?;
+                let (mut img, mut lab) = (None, None);
+                for (name, f) in row.get_column_iter() {
+                    if *name == columns.image {
+                        img = Some(field_bytes(f).ok_or_else(|| {
+                            bad(format!("row {r}: column `{name}` is not image bytes (binary or {{bytes, path}})"))
+                        })?);
+                    } else if *name == columns.label {
+                        lab = Some(field_label(f).ok_or_else(|| {
+                            bad(format!("row {r}: column `{name}` is not an integer label"))
+                        })?);
+                    }
+                }
+                let img = img.ok_or_else(|| bad(format!("no image column `{}`", columns.image)))?;
+                let lab = lab.ok_or_else(|| bad(format!("no label column `{}`", columns.label)))?;
+                let lab = u32::try_from(lab).map_err(|_| {
+                    bad(format!(
+                        "row {r}: label {lab} is negative (an unlabelled split?)"
+                    ))
+                })?;
+                images.push((fi, r, img));
+                labels.push(lab);
+            }
+        }
+        let max = labels.iter().max().map_or(0, |&m| m as usize + 1);
+        let class_names = match class_names {
+            Some(n) if n.len() >= max => n,
+            _ => (0..max).map(|i| i.to_string()).collect(),
+        };
+        tracing::debug!(
+            files = files.len(),
+            rows = labels.len(),
+            classes = class_names.len(),
+            "read HF parquet split"
+        );
+        Ok(Self {
+            files,
+            images,
+            labels,
+            class_names,
+        })
+    }
+
+    /// Class names (from the dataset's `ClassLabel` metadata, else `0..max+1` as text).
+    pub fn class_names(&self) -> &[String] {
+        &self.class_names
+    }
+}
+
+impl ImageSource for HfParquetImages {
+    fn len(&self) -> usize {
+        self.labels.len()
+    }
+    fn num_classes(&self) -> usize {
+        self.class_names.len()
+    }
+    fn label(&self, i: usize) -> u32 {
+        self.labels[i]
+    }
+    fn image(&self, i: usize) -> Result<ImageU8> {
+        let (fi, row, bytes) = &self.images[i];
+        let path = self.files[*fi].join(format!("#row{row}"));
+        let img = image::load_from_memory(bytes).map_err(|e| DatasetError::Decode {
+            path,
+            reason: e.to_string(),
+        })?;
+        let rgb = img.into_rgb8();
+        Ok(ImageU8 {
+            height: rgb.height() as usize,
+            width: rgb.width() as usize,
+            channels: 3,
+            data: rgb.into_raw(),
+        })
+    }
+    fn describe(&self) -> String {
+        format!(
+            "HF parquet {}",
+            self.files
+                .first()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default()
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use parquet::basic::Compression;
+    use parquet::data_type::{ByteArray, ByteArrayType, Int64Type};
+    use parquet::file::metadata::KeyValue;
+    use parquet::file::properties::WriterProperties;
+    use parquet::file::writer::SerializedFileWriter;
+    use parquet::schema::parser::parse_message_type;
+    use std::sync::Arc;
+
+    fn png(w: u32, h: u32, v: u8) -> Vec<u8> {
+        let img = image::RgbImage::from_fn(w, h, |x, y| image::Rgb([v, x as u8, y as u8]));
+        let mut out = std::io::Cursor::new(Vec::new());
+        img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+        out.into_inner()
+    }
+
+    /// Writes a parquet file as the `datasets` library does: `image {bytes, path}`, `label`
+    /// int64, snappy, with the `huggingface` features metadata naming the classes.
+    fn write_hf_parquet(path: &Path, images: &[Vec<u8>], labels: &[i64]) {
+        let schema = Arc::new(
+            parse_message_type(
+                "message schema { optional group image { optional binary bytes; \
+                 optional binary path (STRING); } optional int64 label; }",
+            )
+            .unwrap(),
+        );
+        let meta = r#"{"info": {"features": {"image": {"_type": "Image"}, "label": {"names": ["cat", "dog", "emu"], "_type": "ClassLabel"}}}}"#;
+        let props = Arc::new(
+            WriterProperties::builder()
+                .set_compression(Compression::SNAPPY)
+                .set_key_value_metadata(Some(vec![KeyValue::new(
+                    "huggingface".into(),
+                    meta.to_string(),
+                )]))
+                .build(),
+        );
+        let file = std::fs::File::create(path).unwrap();
+        let mut w = SerializedFileWriter::new(file, schema, props).unwrap();
+        let mut rg = w.next_row_group().unwrap();
+        let n = images.len();
+        let bytes: Vec<ByteArray> = images.iter().map(|b| ByteArray::from(b.clone())).collect();
+        let mut col = rg.next_column().unwrap().unwrap();
+        col.typed::<ByteArrayType>()
+            .write_batch(&bytes, Some(&vec![2; n]), None)
+            .unwrap();
+        col.close().unwrap();
+        let mut col = rg.next_column().unwrap().unwrap();
+        col.typed::<ByteArrayType>()
+            .write_batch(&[], Some(&vec![1; n]), None)
+            .unwrap();
+        col.close().unwrap();
+        let mut col = rg.next_column().unwrap().unwrap();
+        col.typed::<Int64Type>()
+            .write_batch(labels, Some(&vec![1; n]), None)
+            .unwrap();
+        col.close().unwrap();
+        rg.close().unwrap();
+        w.close().unwrap();
+    }
+
+    /// A hub cache holding `org/tiny` at `main` with train (2 files) and test splits.
+    fn write_cache(cache: &Path) -> PathBuf {
+        let commit = "0123456789abcdef0123456789abcdef01234567";
+        let repo = cache.join("datasets--org--tiny");
+        std::fs::create_dir_all(repo.join("refs")).unwrap();
+        std::fs::write(repo.join("refs/main"), commit).unwrap();
+        let data = repo.join("snapshots").join(commit).join("data");
+        std::fs::create_dir_all(&data).unwrap();
+        write_hf_parquet(
+            &data.join("train-00000-of-00002.parquet"),
+            &[png(3, 2, 10), png(3, 2, 11)],
+            &[0, 2],
+        );
+        write_hf_parquet(
+            &data.join("train-00001-of-00002.parquet"),
+            &[png(3, 2, 12)],
+            &[1],
+        );
+        write_hf_parquet(
+            &data.join("test-00000-of-00001.parquet"),
+            &[png(5, 4, 9)],
+            &[2],
+        );
+        data
+    }
+
+    #[test]
+    fn reads_a_split_from_the_hub_cache_layout() {
+        let t = tempfile::tempdir().unwrap();
+        write_cache(t.path());
+        let cols = HfColumns::default();
+        let train =
+            HfParquetImages::from_cache(t.path(), "org/tiny", "main", "train", &cols).unwrap();
+        assert_eq!(train.len(), 3);
+        assert_eq!(train.class_names(), ["cat", "dog", "emu"]);
+        assert_eq!((train.label(0), train.label(1), train.label(2)), (0, 2, 1));
+        let im = train.image(2).unwrap();
+        assert_eq!((im.height, im.width, im.channels), (2, 3, 3));
+        assert_eq!((im.at(1, 2, 0), im.at(1, 2, 1), im.at(1, 2, 2)), (12, 2, 1));
+        let by_commit = HfParquetImages::from_cache(
+            t.path(),
+            "org/tiny",
+            "0123456789abcdef0123456789abcdef01234567",
+            "test",
+            &cols,
+        )
+        .unwrap();
+        assert_eq!(by_commit.len(), 1);
+        assert_eq!(by_commit.image(0).unwrap().width, 5);
+    }
+
+    #[test]
+    fn missing_dataset_revision_or_split_says_how_to_download() {
+        let t = tempfile::tempdir().unwrap();
+        let cols = HfColumns::default();
+        let msg = HfParquetImages::from_cache(t.path(), "org/absent", "main", "train", &cols)
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("datasets--org--absent"), "{msg}");
+        assert!(
+            msg.contains("hf download --repo-type dataset org/absent"),
+            "{msg}"
+        );
+        write_cache(t.path());
+        let msg = HfParquetImages::from_cache(t.path(), "org/tiny", "v2", "train", &cols)
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("refs/v2"), "{msg}");
+        let msg = HfParquetImages::from_cache(t.path(), "org/tiny", "main", "validation", &cols)
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("validation"), "{msg}");
+    }
+
+    #[test]
+    fn damaged_parquet_bad_label_and_bad_image_are_named() {
+        let t = tempfile::tempdir().unwrap();
+        let data = write_cache(t.path());
+        let cols = HfColumns::default();
+        let p = data.join("test-00000-of-00001.parquet");
+        let bytes = std::fs::read(&p).unwrap();
+        std::fs::write(&p, &bytes[..bytes.len() - 20]).unwrap();
+        let msg = HfParquetImages::from_files(vec![p.clone()], &cols)
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("test-00000-of-00001.parquet"), "{msg}");
+        write_hf_parquet(&p, &[png(2, 2, 0)], &[-1]);
+        let msg = HfParquetImages::from_files(vec![p.clone()], &cols)
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("label -1 is negative"), "{msg}");
+        let wrong = HfColumns {
+            image: "img".into(),
+            label: "label".into(),
+        };
+        let msg = HfParquetImages::from_files(vec![p.clone()], &wrong)
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("no image column `img`"), "{msg}");
+        write_hf_parquet(&p, &[b"not a png".to_vec()], &[1]);
+        let ds = HfParquetImages::from_files(vec![p], &cols).unwrap();
+        let err = ds.image(0).unwrap_err();
+        assert!(err.is_per_sample());
+        assert!(err.to_string().contains("#row0"), "{err}");
+    }
+}

@@ -1,0 +1,48 @@
+//! Loaders for the real dataset formats and the embedded-default data fetch (issue #5).
+//!
+//! # API in one screen
+//! - Formats, each an [`ImageSource`] (`len`, `num_classes`, `label(i)`, `image(i)` → `u8` HWC
+//!   [`ImageU8`]):
+//!   - [`idx::load_idx_split`]`(dir, Split::Train | Split::Test, name)`: MNIST / Fashion-MNIST
+//!     IDX files (`train-images-idx3-ubyte[.gz]`, ...), held in memory.
+//!   - [`cifar::load_cifar10`]`(root, split)`: CIFAR-10 binary batches, held in memory.
+//!   - [`image_folder::ImageFolder::open`]`(root/"train")` and `open_with_classes(root/"val",
+//!     train.classes())`: the ImageNet folder layout, decoded lazily per sample.
+//!   - [`hf_parquet::HfParquetImages::from_cache`]`(hub_cache_dir(), "org/name", "main",
+//!     "train", &HfColumns::default())`: Hugging Face hub parquet (image bytes + label) from the
+//!     local hub cache, offline.
+//! - [`catalog::open_classification`]`(kind, dir)` bundles train/test sources, their transforms
+//!   and class count for the classification task (Fashion-MNIST, MNIST, CIFAR-10, ImageNet).
+//! - [`transforms::Transform`] = [`transforms::Augment`] (pad-crop-flip, RandomResizedCrop,
+//!   resize + centre crop) + [`transforms::Normalize`] (per-dataset mean/std).
+//! - [`cutmix::CutMix`] mixes batches; [`cutmix::MixedLabels`] gives `(labels_a, labels_b,
+//!   lambda)` per sample or soft targets.
+//! - [`loader::BatchLoader::new`]`(source, transform, cutmix, LoaderConfig)` →
+//!   `.epoch(e)` iterates `Result<`[`loader::Batch`]`>` (`images [B,C,H,W] f32`, `labels [B]
+//!   u32`, CPU) from a worker pool with bounded prefetch; batches depend only on `(seed, epoch)`.
+//!   `.skipped_samples()` counts damaged images left out (for the run summary).
+//! - [`fetch::fetch_fashion_mnist`]`(data_root)` installs the embedded default's data from the
+//!   pinned Debian package into `<data_root>/fashion-mnist/`; [`fetch::data_root`] resolves the
+//!   root (argument, else `$ADAMP_DATA_DIR`, else `data`).
+//!
+//! Every error is a [`DatasetError`] naming the file or folder and what to do.
+
+pub mod catalog;
+pub mod cifar;
+pub mod cutmix;
+pub mod error;
+pub mod fetch;
+pub mod hf_parquet;
+pub mod idx;
+pub mod image_folder;
+pub mod loader;
+pub mod source;
+pub mod transforms;
+
+#[cfg(test)]
+mod loader_tests;
+
+pub use error::{DatasetError, Result};
+pub use idx::Split;
+pub use loader::{Batch, BatchLoader, LoaderConfig};
+pub use source::{ImageSource, ImageU8, InMemoryImages};
