@@ -161,38 +161,15 @@ pub fn load_idx_split(dir: &Path, split: Split, name: &str) -> Result<InMemoryIm
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use std::io::Write;
 
     /// Writes an idx3 image file (gzipped when the name ends in `.gz`).
     pub(crate) fn write_idx_images(path: &Path, rows: usize, cols: usize, images: &[Vec<u8>]) {
-        let mut b = IDX_IMAGES_MAGIC.to_be_bytes().to_vec();
-        for d in [images.len(), rows, cols] {
-            b.extend((d as u32).to_be_bytes());
-        }
-        for im in images {
-            assert_eq!(im.len(), rows * cols);
-            b.extend(im);
-        }
-        write_maybe_gz(path, &b);
+        crate::testdata::write_idx_images(path, rows, cols, images).unwrap();
     }
 
     /// Writes an idx1 label file (gzipped when the name ends in `.gz`).
     pub(crate) fn write_idx_labels(path: &Path, labels: &[u8]) {
-        let mut b = IDX_LABELS_MAGIC.to_be_bytes().to_vec();
-        b.extend((labels.len() as u32).to_be_bytes());
-        b.extend(labels);
-        write_maybe_gz(path, &b);
-    }
-
-    pub(crate) fn write_maybe_gz(path: &Path, bytes: &[u8]) {
-        if path.extension().is_some_and(|e| e == "gz") {
-            let f = std::fs::File::create(path).unwrap();
-            let mut gz = flate2::write::GzEncoder::new(f, flate2::Compression::fast());
-            gz.write_all(bytes).unwrap();
-            gz.finish().unwrap();
-        } else {
-            std::fs::write(path, bytes).unwrap();
-        }
+        crate::testdata::write_idx_labels(path, labels).unwrap();
     }
 
     /// A tiny MNIST-layout folder: `n` train and `n` test images of 4x3 whose pixel values

@@ -37,6 +37,7 @@ pub mod idx;
 pub mod image_folder;
 pub mod loader;
 pub mod source;
+pub mod testdata;
 pub mod transforms;
 
 #[cfg(test)]

@@ -1,0 +1,170 @@
+//! Tiny datasets written in the REAL on-disk formats, for tests, examples and smoke runs: the
+//! generated files are read back through the same loaders as the real datasets (IDX, ImageNet
+//! folder layout). Content is deterministic in the seed; classes are separable (each class has
+//! its own bright stripe), so a network can actually learn from them.
+
+use std::io::Write;
+use std::path::Path;
+
+use crate::error::{DatasetError, Result};
+use crate::idx::{IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC};
+
+fn io_err(path: &Path, source: std::io::Error) -> DatasetError {
+    DatasetError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Write `bytes` to `path`, gzipped when the name ends in `.gz`.
+pub fn write_maybe_gz(path: &Path, bytes: &[u8]) -> Result<()> {
+    let run = || -> std::io::Result<()> {
+        if path.extension().is_some_and(|e| e == "gz") {
+            let f = std::fs::File::create(path)?;
+            let mut gz = flate2::write::GzEncoder::new(f, flate2::Compression::fast());
+            gz.write_all(bytes)?;
+            gz.finish()?;
+            Ok(())
+        } else {
+            std::fs::write(path, bytes)
+        }
+    };
+    run().map_err(|e| io_err(path, e))
+}
+
+/// Write an idx3 image file (`magic 2051, n, rows, cols`, then bytes; gzipped for `.gz`).
+pub fn write_idx_images(path: &Path, rows: usize, cols: usize, images: &[Vec<u8>]) -> Result<()> {
+    let mut b = IDX_IMAGES_MAGIC.to_be_bytes().to_vec();
+    for d in [images.len(), rows, cols] {
+        b.extend((d as u32).to_be_bytes());
+    }
+    for im in images {
+        if im.len() != rows * cols {
+            return Err(DatasetError::Config {
+                name: path.display().to_string(),
+                reason: format!("an image has {} bytes, expected {rows}x{cols}", im.len()),
+            });
+        }
+        b.extend(im);
+    }
+    write_maybe_gz(path, &b)
+}
+
+/// Write an idx1 label file (`magic 2049, n`, then one byte per label; gzipped for `.gz`).
+pub fn write_idx_labels(path: &Path, labels: &[u8]) -> Result<()> {
+    let mut b = IDX_LABELS_MAGIC.to_be_bytes().to_vec();
+    b.extend((labels.len() as u32).to_be_bytes());
+    b.extend(labels);
+    write_maybe_gz(path, &b)
+}
+
+/// A small deterministic generator (SplitMix64), so this module needs no RNG crate state.
+fn splitmix(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// One `h`x`w` grey image of class `label` (of 10): noise plus a bright horizontal stripe whose
+/// row band depends on the class.
+fn class_image(h: usize, w: usize, label: usize, state: &mut u64) -> Vec<u8> {
+    let band = (label * h) / 10;
+    let thick = (h / 10).max(1);
+    (0..h * w)
+        .map(|p| {
+            let y = p / w;
+            let noise = (splitmix(state) % 64) as u8;
+            if y >= band && y < band + thick {
+                190 + noise
+            } else {
+                noise
+            }
+        })
+        .collect()
+}
+
+/// A Fashion-MNIST-layout folder (`train-images-idx3-ubyte.gz`, `train-labels-idx1-ubyte.gz`,
+/// `t10k-…`): `n_train` / `n_test` grey `size`x`size` images, labels `i % 10`.
+pub fn write_idx_dataset(
+    dir: &Path,
+    n_train: usize,
+    n_test: usize,
+    size: usize,
+    seed: u64,
+) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| io_err(dir, e))?;
+    let mut state = seed;
+    for (prefix, n) in [("train", n_train), ("t10k", n_test)] {
+        let labels: Vec<u8> = (0..n).map(|i| (i % 10) as u8).collect();
+        let images: Vec<Vec<u8>> = labels
+            .iter()
+            .map(|&l| class_image(size, size, l as usize, &mut state))
+            .collect();
+        write_idx_images(
+            &dir.join(format!("{prefix}-images-idx3-ubyte.gz")),
+            size,
+            size,
+            &images,
+        )?;
+        write_idx_labels(&dir.join(format!("{prefix}-labels-idx1-ubyte.gz")), &labels)?;
+    }
+    Ok(())
+}
+
+/// An ImageNet-layout folder: `root/{train,val}/<wnid>/img_<i>.JPEG` for `classes` made-up
+/// WordNet ids, `per_class` RGB images of `size`x`size` each (JPEG, as ImageNet ships).
+pub fn write_image_folder(
+    root: &Path,
+    classes: usize,
+    per_class: usize,
+    size: u32,
+    seed: u64,
+) -> Result<()> {
+    let mut state = seed;
+    for split in ["train", "val"] {
+        for c in 0..classes {
+            let dir = root.join(split).join(format!("n{:08}", 1_440_764 + c));
+            std::fs::create_dir_all(&dir).map_err(|e| io_err(&dir, e))?;
+            for i in 0..per_class {
+                let grey = class_image(size as usize, size as usize, c % 10, &mut state);
+                let img = image::RgbImage::from_fn(size, size, |x, y| {
+                    let v = grey[(y * size + x) as usize];
+                    image::Rgb([v, v / 2, 255 - v])
+                });
+                let path = dir.join(format!("img_{i:04}.JPEG"));
+                img.save_with_format(&path, image::ImageFormat::Jpeg)
+                    .map_err(|e| DatasetError::Config {
+                        name: path.display().to_string(),
+                        reason: format!("could not write the JPEG: {e}"),
+                    })?;
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::{open_classification, DatasetKind};
+
+    #[test]
+    fn generated_idx_and_folder_data_read_back_through_the_real_loaders() {
+        let t = tempfile::tempdir().unwrap();
+        write_idx_dataset(&t.path().join("fm"), 30, 20, 28, 7).unwrap();
+        let d = open_classification(DatasetKind::FashionMnist, &t.path().join("fm")).unwrap();
+        assert_eq!((d.train.len(), d.test.len()), (30, 20));
+        assert_eq!(d.train.label(13), 3);
+        let im = d.train.image(13).unwrap();
+        assert_eq!((im.height, im.width, im.channels), (28, 28, 1));
+        // Class 3's stripe is rows 8..10: bright; row 0 is noise only.
+        assert!(im.at(8, 5, 0) >= 190 && im.at(0, 5, 0) < 64);
+
+        write_image_folder(&t.path().join("in"), 3, 2, 40, 1).unwrap();
+        let d = open_classification(DatasetKind::ImageNet, &t.path().join("in")).unwrap();
+        assert_eq!((d.train.len(), d.num_classes()), (6, 3));
+        assert_eq!(d.test.image(0).unwrap().channels, 3);
+    }
+}

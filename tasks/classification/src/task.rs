@@ -1,0 +1,322 @@
+//! The image-classification task: a network from `adamp-models` trained with cross-entropy on a
+//! dataset from `adamp-datasets` (paper Section 4.1, ImageNet classification; the embedded default
+//! runs the same code on Fashion-MNIST).
+
+use adamp_datasets::catalog::{open_classification, ClassificationData, DatasetKind};
+use adamp_datasets::cutmix::CutMix;
+use adamp_datasets::loader::EpochBatches;
+use adamp_datasets::{Batch, BatchLoader, LoaderConfig};
+use adamp_models::{build_with, Model, ModelConfig};
+use adamp_task_api::{
+    EvalOutput, OptimizerStep, ParamSet, Result, StepIndex, StepOutput, Task, TaskContext,
+    TaskError,
+};
+use candle_core::{Device, Tensor};
+
+use crate::metrics::{correct_top_k, cross_entropy, soft_cross_entropy};
+use crate::settings::{ClassificationSettings, DataSettings, ModelSettings};
+use crate::subset::maybe_prefix;
+
+/// Evaluation batch size (independent of the training batch; only memory depends on it).
+const EVAL_BATCH: usize = 256;
+
+fn data_err(e: adamp_datasets::DatasetError) -> TaskError {
+    TaskError::Other(e.to_string())
+}
+
+fn model_err(e: adamp_models::ModelError) -> TaskError {
+    TaskError::Other(e.to_string())
+}
+
+/// The epoch iterator the task is consuming, and where in it it is.
+struct Cursor {
+    epoch: usize,
+    next_batch: usize,
+    batches: EpochBatches,
+}
+
+/// Image classification with one network and one optimizer.
+pub struct ClassificationTask {
+    model: Model,
+    data: ClassificationData,
+    train: BatchLoader,
+    test: BatchLoader,
+    device: Device,
+    cursor: Option<Cursor>,
+    describe: String,
+}
+
+impl ClassificationTask {
+    /// Open the data (fetching the embedded default if `data.fetch` is set and it is missing),
+    /// build the loaders and the model.
+    pub fn new(
+        settings: &ClassificationSettings,
+        model: &ModelSettings,
+        data: &DataSettings,
+        ctx: &TaskContext,
+    ) -> Result<Self> {
+        let kind = data.dataset_kind()?;
+        let dir = data.dataset_dir()?;
+        if data.fetch && data.root.is_none() && kind == DatasetKind::FashionMnist {
+            let root = adamp_datasets::fetch::data_root(None);
+            adamp_datasets::fetch::fetch_fashion_mnist(&root).map_err(data_err)?;
+        }
+        let opened = open_classification(kind, &dir).map_err(data_err)?;
+        let train_source = maybe_prefix(opened.train.clone(), data.train_subset);
+        let test_source = maybe_prefix(opened.test.clone(), data.test_subset);
+        let cutmix = match &settings.cutmix {
+            Some(c) => Some(CutMix {
+                alpha: c.alpha,
+                prob: c.prob,
+            }),
+            None => None,
+        };
+        let train = BatchLoader::new(
+            train_source.clone(),
+            opened.train_transform.clone(),
+            cutmix,
+            LoaderConfig {
+                batch_size: ctx.batch_size,
+                shuffle: true,
+                drop_last: true,
+                seed: ctx.seed,
+                workers: data.workers,
+                prefetch: 2,
+            },
+        )
+        .map_err(data_err)?;
+        if train.num_batches() == 0 {
+            return Err(TaskError::InvalidSetting {
+                key: "training.batch_size".into(),
+                expected: format!(
+                    "a batch size of at most the {} training images, got {}",
+                    train_source.len(),
+                    ctx.batch_size
+                ),
+            });
+        }
+        let test = BatchLoader::new(
+            test_source.clone(),
+            opened.eval_transform.clone(),
+            None,
+            LoaderConfig {
+                batch_size: EVAL_BATCH,
+                shuffle: false,
+                drop_last: false,
+                seed: ctx.seed,
+                workers: data.workers,
+                prefetch: 2,
+            },
+        )
+        .map_err(data_err)?;
+        let probe = train_source.image(0).map_err(data_err)?;
+        let input_hw = input_hw(kind, (probe.height, probe.width));
+        let config = ModelConfig {
+            kind: model.model_kind()?,
+            in_channels: opened.channels,
+            num_classes: opened.num_classes(),
+            input_hw,
+            seed: ctx.seed,
+            layer_impl: model.layer_impl()?,
+        };
+        let net = build_with(&config, &ctx.device).map_err(model_err)?;
+        let params = net.params();
+        let scale_invariant = params
+            .params()
+            .iter()
+            .filter(|p| p.meta.followed_by_norm)
+            .count();
+        let describe =
+            format!(
+            "classification: {} on {} ({} train / {} test images, {} classes, input {}x{}x{}); \
+             {} parameters in {} tensors, {} scale-invariant; {} batches of {} per epoch{}",
+            config.kind,
+            train_source.describe(),
+            train_source.len(),
+            test_source.len(),
+            opened.num_classes(),
+            opened.channels,
+            input_hw.0,
+            input_hw.1,
+            params.numel(),
+            params.len(),
+            scale_invariant,
+            train.num_batches(),
+            ctx.batch_size,
+            if settings.cutmix.is_some() { ", CutMix on" } else { "" },
+        );
+        Ok(Self {
+            model: net,
+            data: opened,
+            train,
+            test,
+            device: ctx.device.clone(),
+            cursor: None,
+            describe,
+        })
+    }
+
+    /// The network.
+    pub fn model(&self) -> &Model {
+        &self.model
+    }
+
+    /// Images left out so far because they failed to decode (training and evaluation).
+    pub fn skipped_images(&self) -> usize {
+        self.train.skipped_samples() + self.test.skipped_samples()
+    }
+
+    /// The batch `index` names: continues the current epoch's iterator, or (at an epoch start or
+    /// after a resume) opens the epoch and skips to the batch, so the data depends only on
+    /// `(seed, epoch, batch)`.
+    fn batch(&mut self, index: StepIndex) -> Result<Batch> {
+        let fresh = match &self.cursor {
+            Some(c) => c.epoch != index.epoch || c.next_batch != index.batch,
+            None => true,
+        };
+        if fresh {
+            let mut batches = self.train.epoch(index.epoch as u64);
+            for _ in 0..index.batch {
+                batches.next();
+            }
+            self.cursor = Some(Cursor {
+                epoch: index.epoch,
+                next_batch: index.batch,
+                batches,
+            });
+        }
+        let cursor = self.cursor.as_mut().expect("cursor was just set");
+        let batch = cursor.batches.next().ok_or_else(|| {
+            TaskError::Other(format!(
+                "epoch {} has no batch {} (it has {})",
+                index.epoch,
+                index.batch,
+                self.train.num_batches()
+            ))
+        })?;
+        cursor.next_batch += 1;
+        let batch = batch.map_err(data_err)?;
+        batch.to_device(&self.device).map_err(data_err)
+    }
+}
+
+/// The network's input size: ImageNet-layout data is cropped to 224x224 by its transforms;
+/// the small datasets keep their native size.
+fn input_hw(kind: DatasetKind, native: (usize, usize)) -> (usize, usize) {
+    match kind {
+        DatasetKind::ImageNet => (224, 224),
+        DatasetKind::FashionMnist | DatasetKind::Mnist | DatasetKind::Cifar10 => native,
+    }
+}
+
+impl Task for ClassificationTask {
+    fn describe(&self) -> String {
+        self.describe.clone()
+    }
+
+    fn param_sets(&self) -> Vec<ParamSet> {
+        vec![ParamSet {
+            name: "model".to_string(),
+            params: self.model.params(),
+        }]
+    }
+
+    fn buffers(&self) -> Result<Vec<(String, Tensor)>> {
+        Ok(self
+            .model
+            .buffers()
+            .iter()
+            .map(|(n, v)| (n.clone(), v.as_tensor().clone()))
+            .collect())
+    }
+
+    fn load_buffers(&mut self, buffers: &[(String, Tensor)]) -> Result<()> {
+        for (name, var) in self.model.buffers() {
+            let (_, t) = buffers.iter().find(|(n, _)| n == name).ok_or_else(|| {
+                TaskError::State(format!("the checkpoint has no buffer `{name}`"))
+            })?;
+            if t.dims() != var.dims() {
+                return Err(TaskError::State(format!(
+                    "buffer `{name}` has shape {:?} in the checkpoint but {:?} in the model",
+                    t.dims(),
+                    var.dims()
+                )));
+            }
+            var.set(&t.to_device(var.device())?.to_dtype(var.dtype())?)?;
+        }
+        Ok(())
+    }
+
+    fn steps_per_epoch(&self) -> Option<usize> {
+        Some(self.train.num_batches())
+    }
+
+    fn train_step(
+        &mut self,
+        index: StepIndex,
+        optimizers: &mut dyn OptimizerStep,
+    ) -> Result<StepOutput> {
+        let batch = self.batch(index)?;
+        let logits = self
+            .model
+            .forward_t(&batch.images, true)
+            .map_err(model_err)?;
+        let classes = self.data.num_classes();
+        let loss = match &batch.mixed {
+            Some(mixed) => {
+                let b = mixed.labels_a.len();
+                let soft =
+                    Tensor::from_vec(mixed.soft_targets(classes), (b, classes), &self.device)?;
+                soft_cross_entropy(&logits, &soft)?
+            }
+            None => cross_entropy(&logits, &batch.labels)?,
+        };
+        let value = loss.to_scalar::<f32>()? as f64;
+        let labels: Vec<u32> = batch.labels.to_vec1()?;
+        let flat: Vec<f32> = logits.flatten_all()?.to_vec1()?;
+        let acc = 100.0 * correct_top_k(&flat, classes, &labels, 1) as f64 / labels.len() as f64;
+        optimizers.backward_step(0, &loss)?;
+        Ok(StepOutput {
+            loss: value,
+            scalars: vec![("train_acc".to_string(), acc)],
+        })
+    }
+
+    fn evaluate(&mut self) -> Result<EvalOutput> {
+        let classes = self.data.num_classes();
+        let (mut n, mut top1, mut top5, mut loss_sum) = (0usize, 0usize, 0usize, 0f64);
+        for batch in self.test.epoch(0) {
+            let batch = batch
+                .map_err(data_err)?
+                .to_device(&self.device)
+                .map_err(data_err)?;
+            let logits = self
+                .model
+                .forward_t(&batch.images, false)
+                .map_err(model_err)?;
+            let b = batch.indices.len();
+            loss_sum +=
+                cross_entropy(&logits, &batch.labels)?.to_scalar::<f32>()? as f64 * b as f64;
+            let labels: Vec<u32> = batch.labels.to_vec1()?;
+            let flat: Vec<f32> = logits.flatten_all()?.to_vec1()?;
+            top1 += correct_top_k(&flat, classes, &labels, 1);
+            top5 += correct_top_k(&flat, classes, &labels, 5.min(classes));
+            n += b;
+        }
+        if n == 0 {
+            return Err(TaskError::Other(format!(
+                "evaluation read no images from {}",
+                self.test.source().describe()
+            )));
+        }
+        let pct = |c: usize| 100.0 * c as f64 / n as f64;
+        Ok(EvalOutput {
+            metrics: vec![
+                ("top1".to_string(), pct(top1)),
+                ("top5".to_string(), pct(top5)),
+                ("loss".to_string(), loss_sum / n as f64),
+                ("skipped_images".to_string(), self.skipped_images() as f64),
+            ],
+        })
+    }
+}
