@@ -2,7 +2,7 @@
 CARGO ?= cargo
 PROFILE ?= embedded
 
-.PHONY: all build test reproduce-all quick bench bench-optim lint fmt clean
+.PHONY: all build data test reproduce-all quick bench bench-optim bench-train lint fmt clean
 
 all: build
 
@@ -13,8 +13,12 @@ build:
 test:
 	$(CARGO) test --workspace --release
 
+## The embedded defaults' data (Fashion-MNIST from its pinned Debian package; idempotent).
+data:
+	$(CARGO) run --release -p adamp-harness --bin adamp -- data fetch
+
 ## The main job: every task on the embedded default, then the report.
-reproduce-all: build
+reproduce-all: build data
 	$(CARGO) run --release -p adamp-harness --bin adamp -- reproduce --profile $(PROFILE)
 
 ## A few-minute run of everything, for a first look.
@@ -25,7 +29,11 @@ quick:
 bench-optim:
 	$(CARGO) run --release -p adamp-optim --example bench_optim
 
-bench: bench-optim
+## Training throughput (images/s) of our layers vs Candle's ops (and PyTorch when installed).
+bench-train:
+	$(CARGO) run --release -p adamp-models --example bench_train
+
+bench: bench-optim bench-train
 
 lint:
 	$(CARGO) fmt --all -- --check

@@ -108,7 +108,10 @@ impl ModelSettings {
                 let kind: ModelKind = other.parse().map_err(|_| {
                     invalid(
                         "model.kind",
-                        format!("expected one of {MODEL_KINDS:?}, got \"{other}\""),
+                        format!(
+                            "unknown model kind `{other}`; valid model kinds: {}",
+                            MODEL_KINDS.join(", ")
+                        ),
                     )
                 })?;
                 for (key, v) in [
@@ -184,7 +187,10 @@ impl DataSettings {
             "imagenet" => Ok(DatasetKind::ImageNet),
             other => Err(invalid(
                 "data.kind",
-                format!("expected one of {DATA_KINDS:?}, got \"{other}\""),
+                format!(
+                    "unknown data kind `{other}`; valid data kinds: {}",
+                    DATA_KINDS.join(", ")
+                ),
             )),
         }
     }

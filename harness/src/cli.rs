@@ -1,0 +1,363 @@
+//! The `adamp` command line: `run`, `reproduce`, `report`, `list`.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+
+use crate::config::{
+    self, optimizer::OPTIMIZER_KINDS, schedule::SCHEDULE_KINDS, schema, LoadOptions,
+};
+use crate::reproduce::{self, ReproduceOptions, PROFILES};
+use crate::train::{self, RunOptions, RunStatus};
+
+/// adamp: reproduce "AdamP: Slowing Down the Slowdown for Momentum Optimizers on
+/// Scale-invariant Weights" (Heo et al., ICLR 2021).
+#[derive(Debug, Parser)]
+#[command(name = "adamp", version, about)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run every optimizer entry x seed of one config (resumes an interrupted run folder).
+    Run {
+        /// The config file, e.g. configs/toy2d.toml.
+        config: PathBuf,
+        /// Override a key: `--set training.steps=100`, `--set optimizers[1].lr=0.05`.
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        sets: Vec<String>,
+        /// Device: cpu, cuda:N or metal.
+        #[arg(long)]
+        device: Option<String>,
+        /// Results folder (default: results, or results/<profile> with --profile).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Seeds, comma-separated (replaces the config's `seeds`).
+        #[arg(long, value_delimiter = ',')]
+        seeds: Option<Vec<u64>>,
+        /// Merge the config's `[profiles.<name>]` table (e.g. quick).
+        #[arg(long)]
+        profile: Option<String>,
+        /// Start over even if the run folder holds a finished or different run.
+        #[arg(long)]
+        force: bool,
+        /// Never draw progress bars.
+        #[arg(long)]
+        no_progress: bool,
+    },
+    /// Run every config of a profile, then build the report (what `make reproduce-all` calls).
+    Reproduce {
+        /// embedded (configs as written), quick (minutes on 2 CPU cores) or paper.
+        #[arg(long, default_value = "embedded")]
+        profile: String,
+        /// Only these configs or task kinds (repeatable).
+        #[arg(long)]
+        only: Vec<String>,
+        /// Rerun finished runs.
+        #[arg(long)]
+        force: bool,
+        /// Results folder (default: results, results/quick or results/paper).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Folder of config files.
+        #[arg(long, default_value = "configs")]
+        configs: PathBuf,
+        /// Never draw progress bars.
+        #[arg(long)]
+        no_progress: bool,
+    },
+    /// Rebuild report.md and the plots from a results folder.
+    Report {
+        /// The results folder.
+        #[arg(default_value = "results")]
+        results: PathBuf,
+    },
+    /// Data set-up for the embedded defaults (what `make data` calls).
+    Data {
+        /// What to do with the data.
+        #[command(subcommand)]
+        action: DataAction,
+    },
+    /// List tasks, models, optimizers, schedules, profiles and the configs available.
+    List {
+        /// Folder of config files.
+        #[arg(long, default_value = "configs")]
+        configs: PathBuf,
+    },
+}
+
+/// `adamp data ...`.
+#[derive(Debug, Subcommand)]
+pub enum DataAction {
+    /// Install Fashion-MNIST (the embedded default of benchmark 1) from the pinned Debian package
+    /// `dataset-fashion-mnist`, checking its SHA-256; does nothing when it is already in place.
+    Fetch {
+        /// Data root (default: $ADAMP_DATA_DIR, else `data`); files go to <root>/fashion-mnist.
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// Install from a .deb downloaded by hand instead of running apt-get.
+        #[arg(long)]
+        deb: Option<PathBuf>,
+    },
+}
+
+/// Exit code for bad input (config errors, unknown names).
+pub const EXIT_BAD_INPUT: i32 = 2;
+/// Exit code when some run failed.
+pub const EXIT_FAILED: i32 = 1;
+
+/// Run the command; returns the process exit code. Errors are printed as one paragraph.
+pub fn execute(cli: Cli) -> i32 {
+    match dispatch(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {}", format!("{e:#}").replace('\n', " "));
+            if e.downcast_ref::<config::ConfigError>().is_some() {
+                EXIT_BAD_INPUT
+            } else {
+                EXIT_FAILED
+            }
+        }
+    }
+}
+
+fn dispatch(cli: Cli) -> Result<i32> {
+    match cli.command {
+        Command::Run {
+            config,
+            sets,
+            device,
+            out,
+            seeds,
+            profile,
+            force,
+            no_progress,
+        } => {
+            let out = out.unwrap_or_else(|| {
+                reproduce::default_out(profile.as_deref().unwrap_or("embedded"))
+            });
+            let options = LoadOptions {
+                profile,
+                sets,
+                seeds,
+                device,
+            };
+            run_config(&config, &options, &out, force, !no_progress)
+        }
+        Command::Reproduce {
+            profile,
+            only,
+            force,
+            out,
+            configs,
+            no_progress,
+        } => {
+            let summary = reproduce::reproduce(&ReproduceOptions {
+                profile,
+                only,
+                force,
+                out,
+                configs_dir: configs,
+                progress: !no_progress,
+                report: true,
+            })?;
+            eprintln!(
+                "reproduce: {} run(s) into {}",
+                summary.results.len(),
+                summary.out.display()
+            );
+            for r in &summary.results {
+                eprintln!("  {:<10} {}  {}", r.status, r.run, r.detail);
+            }
+            let failed = summary.failed();
+            if failed.is_empty() {
+                Ok(0)
+            } else {
+                eprintln!(
+                    "reproduce: {} failed: {}",
+                    failed.len(),
+                    failed
+                        .iter()
+                        .map(|r| r.run.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+                Ok(EXIT_FAILED)
+            }
+        }
+        Command::Report { results } => {
+            let summary = crate::report::build_report(&results)?;
+            eprintln!(
+                "report: {} ({} run(s), {} skipped)",
+                summary.report_path.display(),
+                summary.runs_loaded,
+                summary.skipped.len()
+            );
+            Ok(0)
+        }
+        Command::List { configs } => {
+            list(&configs)?;
+            Ok(0)
+        }
+        Command::Data {
+            action: DataAction::Fetch { data_dir, deb },
+        } => {
+            use adamp_datasets::fetch::{self, FetchOutcome};
+            let root = fetch::data_root(data_dir.as_deref());
+            let outcome = match deb {
+                Some(deb) => fetch::fetch_fashion_mnist_from_deb(&root, &deb)?,
+                None => fetch::fetch_fashion_mnist(&root)?,
+            };
+            match outcome {
+                FetchOutcome::AlreadyPresent(dir) => {
+                    eprintln!(
+                        "data: Fashion-MNIST already in {} (checksums verified)",
+                        dir.display()
+                    )
+                }
+                FetchOutcome::Installed(dir) => {
+                    eprintln!("data: Fashion-MNIST installed into {}", dir.display())
+                }
+            }
+            Ok(0)
+        }
+    }
+}
+
+/// `adamp run`: load and check everything first (nothing written on bad input), then run.
+fn run_config(
+    path: &Path,
+    options: &LoadOptions,
+    out: &Path,
+    force: bool,
+    progress: bool,
+) -> Result<i32> {
+    let experiment = config::load(path, options)?;
+    let runs = experiment.runs();
+    // Preflight the task settings and the output folder before anything is written.
+    if let Some(first) = runs.first() {
+        let device = first.device.open().map_err(|e| {
+            config::ConfigError::new(
+                path,
+                "device",
+                format!(
+                    "cannot open `{}` ({e}); build with `--features cuda` (or `metal`) or use `--device cpu`",
+                    first.device
+                ),
+            )
+        })?;
+        train::build_task(first, &device)?;
+    }
+    probe_writable(out)?;
+    let run_options = RunOptions {
+        out: out.to_path_buf(),
+        force,
+        progress,
+        stop_after: None,
+    };
+    let mut failed = Vec::new();
+    for spec in &runs {
+        match train::run(spec, &run_options) {
+            Ok(o) => match o.status {
+                RunStatus::Completed => {
+                    eprintln!("{}: completed {}", o.run, reproduce::format_evals(&o.evals))
+                }
+                RunStatus::Diverged { step } => eprintln!("{}: diverged at step {step}", o.run),
+                RunStatus::Skipped => {
+                    eprintln!("{}: already finished, skipped (--force reruns)", o.run)
+                }
+                RunStatus::Interrupted { step } => {
+                    eprintln!("{}: interrupted at step {step}", o.run)
+                }
+            },
+            Err(e) => {
+                eprintln!(
+                    "{}: failed: {}",
+                    spec.run_id(),
+                    format!("{e:#}").replace('\n', " ")
+                );
+                failed.push(spec.run_id());
+            }
+        }
+    }
+    if failed.is_empty() {
+        Ok(0)
+    } else {
+        eprintln!("failed: {}", failed.join(", "));
+        Ok(EXIT_FAILED)
+    }
+}
+
+/// Fail early, writing nothing, when `out` is not a folder we could create.
+fn probe_writable(out: &Path) -> Result<()> {
+    let mut existing = out;
+    while !existing.exists() {
+        match existing.parent() {
+            Some(p) if !p.as_os_str().is_empty() => existing = p,
+            _ => return Ok(()),
+        }
+    }
+    let meta = std::fs::metadata(existing)?;
+    if !meta.is_dir() || meta.permissions().readonly() {
+        anyhow::bail!(
+            "--out {}: cannot write there ({} is not a writable folder); choose another --out",
+            out.display(),
+            existing.display()
+        );
+    }
+    Ok(())
+}
+
+fn list(configs: &Path) -> Result<()> {
+    println!("tasks:      {}", schema::TASK_KINDS.join(", "));
+    let models = if schema::MODEL_KINDS.is_empty() {
+        "(none yet)".to_string()
+    } else {
+        schema::MODEL_KINDS.join(", ")
+    };
+    println!("models:     {models}");
+    println!("optimizers: {}", OPTIMIZER_KINDS.join(", "));
+    println!("schedules:  {}", SCHEDULE_KINDS.join(", "));
+    println!("profiles:   {}", PROFILES.join(", "));
+    println!("configs in {}:", configs.display());
+    let mut files = reproduce::config_files(configs)?;
+    for profile in PROFILES {
+        files.extend(reproduce::config_files(&configs.join(profile))?);
+    }
+    for file in files {
+        let shown = file
+            .strip_prefix(configs)
+            .unwrap_or(&file)
+            .with_extension("")
+            .display()
+            .to_string();
+        match config::load(&file, &LoadOptions::default()) {
+            Ok(e) => {
+                let labels: Vec<String> = e.config.optimizers.iter().map(|o| o.label()).collect();
+                // `load` merges and drops the profiles; list the file's own.
+                let profiles: Vec<String> = std::fs::read_to_string(&file)
+                    .ok()
+                    .and_then(|t| t.parse::<toml::Table>().ok())
+                    .and_then(|t| t.get("profiles").and_then(|p| p.as_table()).cloned())
+                    .map(|p| p.keys().cloned().collect())
+                    .unwrap_or_default();
+                println!(
+                    "  {:<28} task {:<14} {} run(s): {} x seeds {:?}; profiles {:?}",
+                    shown,
+                    e.config.task.kind(),
+                    labels.len() * e.config.seeds.len(),
+                    labels.join(", "),
+                    e.config.seeds,
+                    profiles
+                );
+            }
+            Err(err) => println!("  {shown:<28} (does not load: {err})"),
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,379 @@
+//! Reading one run folder (`results/<config>/<label>/seed-<n>/`) in the formats of the
+//! harness contract: `summary.csv`, `metrics.csv` (long format) and `config.resolved.toml`.
+//!
+//! The report never calls the runner: everything here comes from files. CSVs are read with
+//! polars as text and parsed with Rust's `f64` parser, so `NaN` and `inf` (a diverged run)
+//! survive schema inference.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{anyhow, bail, Context, Result};
+use polars::prelude::*;
+
+/// How a run ended, from the `status` column of the last `summary.csv` row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum RunStatus {
+    /// Final row says `completed`.
+    Completed,
+    /// Final row says `diverged` (NaN/Inf loss): excluded from means, counted.
+    Diverged,
+    /// Final row says `running` (or anything else): a partial run, labelled incomplete.
+    Incomplete,
+}
+
+/// The `[report]` table of a config (read leniently: missing keys get defaults).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportSpec {
+    /// Key of the paper's numbers (defaults to the config name).
+    pub benchmark: String,
+    /// Heading in report.md (defaults to the config name).
+    pub title: String,
+    /// `embedded`, `quick` or `paper` (`unknown` when missing).
+    pub scale: String,
+    /// What we actually ran on.
+    pub dataset: String,
+    /// The summary.csv column that is the headline number, if given.
+    pub metric: Option<String>,
+    /// Direction of the headline metric, if given.
+    pub higher_is_better: Option<bool>,
+    /// (baseline label, P label) pairs for paired differences.
+    pub pairs: Vec<(String, String)>,
+    /// Optional row of the paper's table (e.g. `resnet18`).
+    pub paper_row: Option<String>,
+}
+
+/// A numeric series (x ascending as written by the runner).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Series {
+    /// Step or epoch.
+    pub x: Vec<f64>,
+    /// Value at each x.
+    pub y: Vec<f64>,
+}
+
+/// `summary.csv`: every numeric column by name, plus the status column.
+#[derive(Debug, Clone, Default)]
+pub struct SummaryTable {
+    /// Numeric columns (`epoch`, `step`, `train_loss`, ..., `eval_*`); empty cells are NaN.
+    pub columns: BTreeMap<String, Vec<f64>>,
+    /// The `status` column.
+    pub status: Vec<String>,
+}
+
+impl SummaryTable {
+    /// A column by name.
+    pub fn column(&self, name: &str) -> Option<&[f64]> {
+        self.columns.get(name).map(Vec::as_slice)
+    }
+
+    /// The last finite value of a column (the run's final number for that column).
+    pub fn final_value(&self, name: &str) -> Option<f64> {
+        self.column(name)?
+            .iter()
+            .rev()
+            .copied()
+            .find(|v| v.is_finite())
+    }
+
+    /// `column` against `x_column`, keeping rows where both are finite.
+    pub fn series(&self, x_column: &str, column: &str) -> Option<Series> {
+        let (x, y) = (self.column(x_column)?, self.column(column)?);
+        let mut s = Series::default();
+        for (a, b) in x.iter().zip(y) {
+            if a.is_finite() && b.is_finite() {
+                s.x.push(*a);
+                s.y.push(*b);
+            }
+        }
+        Some(s)
+    }
+}
+
+/// Everything the report and plots need from one run folder.
+#[derive(Debug, Clone)]
+pub struct RunData {
+    /// The run folder.
+    pub dir: PathBuf,
+    /// Config name (first folder level).
+    pub config: String,
+    /// Optimizer label (second folder level).
+    pub label: String,
+    /// Seed (from `seed-<n>`).
+    pub seed: u64,
+    /// The `[report]` table.
+    pub spec: ReportSpec,
+    /// `[meta].git_revision`, if present.
+    pub git_revision: Option<String>,
+    /// How the run ended.
+    pub status: RunStatus,
+    /// `summary.csv`.
+    pub summary: SummaryTable,
+    /// Run-level (`param = -`) and aggregate (`param = __all__`) rows of `metrics.csv`,
+    /// keyed by (param, metric), x = step. Empty when metrics.csv is missing.
+    pub metrics: BTreeMap<(String, String), Series>,
+}
+
+impl RunData {
+    /// A run-level metric (`param = -`) against step.
+    pub fn run_metric(&self, metric: &str) -> Option<&Series> {
+        self.metrics.get(&("-".to_string(), metric.to_string()))
+    }
+
+    /// An aggregate (`param = __all__`) metric against step.
+    pub fn all_metric(&self, metric: &str) -> Option<&Series> {
+        self.metrics
+            .get(&("__all__".to_string(), metric.to_string()))
+    }
+}
+
+/// A run folder found by [`find_run_dirs`].
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct RunDir {
+    /// Config name.
+    pub config: String,
+    /// Optimizer label.
+    pub label: String,
+    /// Seed.
+    pub seed: u64,
+    /// The folder.
+    pub dir: PathBuf,
+}
+
+fn sorted_subdirs(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for entry in
+        std::fs::read_dir(dir).with_context(|| format!("reading folder {}", dir.display()))?
+    {
+        let path = entry
+            .with_context(|| format!("reading folder {}", dir.display()))?
+            .path();
+        if path.is_dir() {
+            out.push(path);
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+fn file_name(p: &Path) -> String {
+    p.file_name()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// Walks `results/*/*/seed-*/`, sorted by (config, label, seed).
+pub fn find_run_dirs(results_dir: &Path) -> Result<Vec<RunDir>> {
+    if !results_dir.is_dir() {
+        bail!(
+            "results folder {} does not exist: run `adamp run <config>` first or pass the folder that holds <config>/<label>/seed-<n>/",
+            results_dir.display()
+        );
+    }
+    let mut runs = Vec::new();
+    for config_dir in sorted_subdirs(results_dir)? {
+        for label_dir in sorted_subdirs(&config_dir)? {
+            for seed_dir in sorted_subdirs(&label_dir)? {
+                let name = file_name(&seed_dir);
+                let Some(seed) = name
+                    .strip_prefix("seed-")
+                    .and_then(|s| s.parse::<u64>().ok())
+                else {
+                    continue;
+                };
+                runs.push(RunDir {
+                    config: file_name(&config_dir),
+                    label: file_name(&label_dir),
+                    seed,
+                    dir: seed_dir,
+                });
+            }
+        }
+    }
+    runs.sort();
+    Ok(runs)
+}
+
+/// Reads a CSV as text columns (header required).
+fn read_text_csv(path: &Path) -> Result<DataFrame> {
+    CsvReadOptions::default()
+        .with_has_header(true)
+        .with_infer_schema_length(Some(0))
+        .try_into_reader_with_file_path(Some(path.to_path_buf()))
+        .and_then(|r| r.finish())
+        .map_err(|e| anyhow!("reading {}: {e}", path.display()))
+}
+
+fn text_column(df: &DataFrame, name: &str, path: &Path) -> Result<Vec<Option<String>>> {
+    let col = df.column(name).map_err(|_| {
+        anyhow!(
+            "{} has no column `{name}` (see the harness contract for the columns)",
+            path.display()
+        )
+    })?;
+    let ca = col
+        .str()
+        .map_err(|e| anyhow!("{}: column `{name}`: {e}", path.display()))?;
+    Ok(ca.iter().map(|v| v.map(str::to_string)).collect())
+}
+
+fn parse_number(cell: Option<&str>) -> f64 {
+    cell.map(str::trim)
+        .filter(|s| !s.is_empty())
+        .and_then(|s| s.parse::<f64>().ok())
+        .unwrap_or(f64::NAN)
+}
+
+/// Reads `summary.csv`.
+pub fn read_summary(path: &Path) -> Result<SummaryTable> {
+    let df = read_text_csv(path)?;
+    let mut table = SummaryTable::default();
+    for name in df.get_column_names() {
+        let name = name.as_str();
+        match name {
+            "run" => {}
+            "status" => {
+                table.status = text_column(&df, name, path)?
+                    .into_iter()
+                    .map(Option::unwrap_or_default)
+                    .collect();
+            }
+            _ => {
+                let values = text_column(&df, name, path)?
+                    .iter()
+                    .map(|c| parse_number(c.as_deref()))
+                    .collect();
+                table.columns.insert(name.to_string(), values);
+            }
+        }
+    }
+    if table.status.is_empty() && df.height() > 0 {
+        bail!(
+            "{} has no `status` column (see the harness contract)",
+            path.display()
+        );
+    }
+    Ok(table)
+}
+
+/// Reads the run-level (`-`) and aggregate (`__all__`) rows of `metrics.csv`.
+pub fn read_metrics(path: &Path) -> Result<BTreeMap<(String, String), Series>> {
+    let df = read_text_csv(path)?;
+    let step = text_column(&df, "step", path)?;
+    let param = text_column(&df, "param", path)?;
+    let metric = text_column(&df, "metric", path)?;
+    let value = text_column(&df, "value", path)?;
+    let mut out: BTreeMap<(String, String), Series> = BTreeMap::new();
+    for i in 0..df.height() {
+        let p = param[i].as_deref().unwrap_or_default();
+        if p != "-" && p != "__all__" {
+            continue;
+        }
+        let (x, y) = (
+            parse_number(step[i].as_deref()),
+            parse_number(value[i].as_deref()),
+        );
+        if !x.is_finite() {
+            continue;
+        }
+        let s = out
+            .entry((p.to_string(), metric[i].clone().unwrap_or_default()))
+            .or_default();
+        s.x.push(x);
+        s.y.push(y);
+    }
+    Ok(out)
+}
+
+fn toml_str(t: Option<&toml::Value>, key: &str) -> Option<String> {
+    t?.get(key)?.as_str().map(str::to_string)
+}
+
+/// Reads the `[report]` table (and `[meta].git_revision`) of `config.resolved.toml`.
+pub fn read_report_spec(path: &Path, config_name: &str) -> Result<(ReportSpec, Option<String>)> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let doc: toml::Value =
+        toml::from_str(&text).with_context(|| format!("parsing {} as TOML", path.display()))?;
+    let report = doc.get("report");
+    if report.is_none() {
+        tracing::warn!(
+            "{} has no [report] table; using the config name as benchmark and title",
+            path.display()
+        );
+    }
+    let mut pairs = Vec::new();
+    if let Some(list) = report
+        .and_then(|r| r.get("pairs"))
+        .and_then(|p| p.as_array())
+    {
+        for item in list {
+            match item
+                .as_array()
+                .map(|a| a.iter().filter_map(|v| v.as_str()).collect::<Vec<_>>())
+            {
+                Some(a) if a.len() == 2 => pairs.push((a[0].to_string(), a[1].to_string())),
+                _ => tracing::warn!(
+                    "{}: [report].pairs entry {item} is not [\"baseline\", \"p\"]; ignored",
+                    path.display()
+                ),
+            }
+        }
+    }
+    let spec = ReportSpec {
+        benchmark: toml_str(report, "benchmark").unwrap_or_else(|| config_name.to_string()),
+        title: toml_str(report, "title").unwrap_or_else(|| config_name.to_string()),
+        scale: toml_str(report, "scale").unwrap_or_else(|| "unknown".to_string()),
+        dataset: toml_str(report, "dataset").unwrap_or_else(|| "unknown".to_string()),
+        metric: toml_str(report, "metric"),
+        higher_is_better: report
+            .and_then(|r| r.get("higher_is_better"))
+            .and_then(|v| v.as_bool()),
+        pairs,
+        paper_row: toml_str(report, "paper_row"),
+    };
+    Ok((spec, toml_str(doc.get("meta"), "git_revision")))
+}
+
+/// Loads one run folder. Fails (the caller skips the run with a warning) when
+/// `config.resolved.toml` or `summary.csv` is missing or unreadable; a missing
+/// `metrics.csv` only costs the step-level curves (returned as a warning).
+pub fn load_run(run: &RunDir) -> Result<(RunData, Vec<String>)> {
+    let mut warnings = Vec::new();
+    let (spec, git_revision) =
+        read_report_spec(&run.dir.join("config.resolved.toml"), &run.config)?;
+    let summary_path = run.dir.join("summary.csv");
+    if !summary_path.is_file() {
+        bail!("{} is missing", summary_path.display());
+    }
+    let summary = read_summary(&summary_path)?;
+    let status = match summary.status.last().map(String::as_str) {
+        Some("completed") => RunStatus::Completed,
+        Some("diverged") => RunStatus::Diverged,
+        _ => RunStatus::Incomplete,
+    };
+    let metrics_path = run.dir.join("metrics.csv");
+    let metrics = if metrics_path.is_file() {
+        read_metrics(&metrics_path)?
+    } else {
+        warnings.push(format!(
+            "{} is missing: step-level curves of this run come from summary.csv only",
+            metrics_path.display()
+        ));
+        BTreeMap::new()
+    };
+    Ok((
+        RunData {
+            dir: run.dir.clone(),
+            config: run.config.clone(),
+            label: run.label.clone(),
+            seed: run.seed,
+            spec,
+            git_revision,
+            status,
+            summary,
+            metrics,
+        },
+        warnings,
+    ))
+}

@@ -1,0 +1,405 @@
+//! report.md: one section per benchmark, our numbers beside the paper's.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::path::Path;
+
+use super::load::{RunData, RunStatus};
+use super::paper_match::PaperSelection;
+use super::paper_numbers::{benchmark_title, entries_for, PaperNumber, BENCHMARKS};
+use super::stats::{paired_difference, SeedStats};
+use super::{ConfigRuns, SkippedRun};
+
+/// A number as the report prints it: 4 decimals, or scientific for tiny/huge values.
+pub fn fmt_num(x: f64) -> String {
+    if !x.is_finite() {
+        return format!("{x}");
+    }
+    let a = x.abs();
+    if a != 0.0 && !(0.01..1e6).contains(&a) {
+        format!("{x:.3e}")
+    } else {
+        format!("{x:.4}")
+    }
+}
+
+/// A signed difference as the report prints it.
+pub fn fmt_diff(x: f64) -> String {
+    let s = fmt_num(x);
+    if x >= 0.0 {
+        format!("+{s}")
+    } else {
+        s
+    }
+}
+
+/// `mean ± std` (std shown as `—` for a single seed).
+pub fn fmt_stats(s: &SeedStats) -> String {
+    match s.std {
+        Some(sd) => format!("{} ± {}", fmt_num(s.mean), fmt_num(sd)),
+        None => format!("{} ± — (1 seed)", fmt_num(s.mean)),
+    }
+}
+
+/// `+mean ± std` of a difference (std shown as `—` for a single pair).
+pub fn fmt_diff_stats(s: &SeedStats) -> String {
+    match s.std {
+        Some(sd) => format!("{} ± {}", fmt_diff(s.mean), fmt_num(sd)),
+        None => format!("{} ± — (1 seed)", fmt_diff(s.mean)),
+    }
+}
+
+/// A paper number: two decimals as in the paper's tables (more for tiny values).
+fn fmt_paper(v: f64) -> String {
+    if v.abs() < 0.1 {
+        format!("{v}")
+    } else {
+        format!("{v:.2}")
+    }
+}
+
+/// `name` followed by the paper's row title unless the name already says it.
+fn with_row(name: &str, e: &PaperNumber) -> String {
+    if name.contains(e.row_title) {
+        name.to_string()
+    } else {
+        format!("{name}; {}", e.row_title)
+    }
+}
+
+fn paper_delta(e: &PaperNumber) -> Option<String> {
+    let p = e.p_value?;
+    let d = p - e.baseline_value;
+    let digits = if e.baseline_value.abs() < 0.1 { 4 } else { 2 };
+    Some(format!("{d:+.digits$}"))
+}
+
+/// How a config's scale is described: embedded and quick runs are never the paper's benchmark.
+fn scale_line(scale: &str) -> String {
+    match scale {
+        "embedded" => "**embedded** scale: a small laptop-CPU run, not the paper's benchmark; compare directions and gaps, not absolute values".to_string(),
+        "quick" => "**quick** scale: a few-minute smoke run, not the paper's benchmark; numbers are illustrative only".to_string(),
+        "paper" => "**paper** scale (the paper's settings)".to_string(),
+        other => format!("scale `{other}` (unknown: treat as not the paper's benchmark)"),
+    }
+}
+
+fn status_counts(runs: &[&RunData]) -> (usize, usize, usize) {
+    let count = |s| runs.iter().filter(|r| r.status == s).count();
+    (
+        count(RunStatus::Completed),
+        count(RunStatus::Diverged),
+        count(RunStatus::Incomplete),
+    )
+}
+
+/// Final headline value per seed for a label's completed runs.
+fn finals(runs: &[&RunData], metric: &str) -> BTreeMap<u64, f64> {
+    runs.iter()
+        .filter(|r| r.status == RunStatus::Completed)
+        .filter_map(|r| Some((r.seed, r.summary.final_value(metric)?)))
+        .collect()
+}
+
+fn paper_cell(e: &PaperNumber, value: f64) -> String {
+    let name = if e.p_value == Some(value) && !e.p.is_empty() && e.baseline_value != value {
+        e.p
+    } else {
+        e.baseline
+    };
+    format!("{} ({})", fmt_paper(value), with_row(name, e))
+}
+
+fn render_config(out: &mut String, cfg: &ConfigRuns, skipped: usize) {
+    let spec = &cfg.runs[0].spec;
+    let _ = writeln!(out, "### {} (`{}`)\n", spec.title, cfg.name);
+    let _ = writeln!(
+        out,
+        "- What we ran: {}; {}.",
+        spec.dataset,
+        scale_line(&spec.scale)
+    );
+    let all: Vec<&RunData> = cfg.runs.iter().collect();
+    let (c, d, i) = status_counts(&all);
+    let mut revs: Vec<&str> = cfg
+        .runs
+        .iter()
+        .filter_map(|r| r.git_revision.as_deref())
+        .collect();
+    revs.sort();
+    revs.dedup();
+    let _ = writeln!(
+        out,
+        "- Runs: {} ({c} completed, {d} diverged, {i} incomplete){}{}.",
+        all.len(),
+        if skipped > 0 {
+            format!("; {skipped} run folder(s) skipped, see below")
+        } else {
+            String::new()
+        },
+        if revs.is_empty() {
+            String::new()
+        } else {
+            format!("; git revision {}", revs.join(", "))
+        }
+    );
+    let Some(metric) = spec.metric.as_deref() else {
+        let _ = writeln!(
+            out,
+            "- No `[report].metric` in the config: no headline table.\n"
+        );
+        render_plot_links(out, cfg);
+        return;
+    };
+    let direction = match spec.higher_is_better {
+        Some(true) => " (higher is better)",
+        Some(false) => " (lower is better)",
+        None => "",
+    };
+    let _ = writeln!(
+        out,
+        "- Headline metric: `{metric}`{direction}, final value of each run's summary.csv.\n"
+    );
+
+    let selection = PaperSelection::new(&spec.benchmark, spec.paper_row.as_deref(), metric);
+    let mut labels: BTreeMap<&str, Vec<&RunData>> = BTreeMap::new();
+    for r in &cfg.runs {
+        labels.entry(r.label.as_str()).or_default().push(r);
+    }
+    let _ = writeln!(out, "| optimizer | ours: `{metric}` mean ± std | seeds: completed / diverged / incomplete | per seed | paper |");
+    let _ = writeln!(out, "|---|---|---|---|---|");
+    for (label, runs) in &labels {
+        let values = finals(runs, metric);
+        let stats = SeedStats::of(&values.values().copied().collect::<Vec<_>>());
+        let (c, d, i) = status_counts(runs);
+        let ours = if stats.n > 0 {
+            fmt_stats(&stats)
+        } else if i > 0 {
+            "incomplete".to_string()
+        } else {
+            "—".to_string()
+        };
+        let per_seed = runs
+            .iter()
+            .map(|r| match (r.status, values.get(&r.seed)) {
+                (RunStatus::Diverged, _) => format!("s{}: diverged", r.seed),
+                (RunStatus::Incomplete, _) => match r.summary.final_value(metric) {
+                    Some(v) => format!("s{}: {} (incomplete)", r.seed, fmt_num(v)),
+                    None => format!("s{}: incomplete", r.seed),
+                },
+                (RunStatus::Completed, Some(v)) => format!("s{}: {}", r.seed, fmt_num(*v)),
+                (RunStatus::Completed, None) => format!("s{}: no `{metric}` value", r.seed),
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let paper = selection
+            .value_for_label(label)
+            .map(|(v, e)| paper_cell(e, v))
+            .unwrap_or_else(|| "—".to_string());
+        let _ = writeln!(
+            out,
+            "| {label} | {ours} | {c} / {d} / {i} | {per_seed} | {paper} |"
+        );
+    }
+    let _ = writeln!(out);
+
+    if !spec.pairs.is_empty() {
+        let _ = writeln!(
+            out,
+            "Paired differences, P − baseline, over the seeds both completed:\n"
+        );
+        let _ = writeln!(out, "| pair (baseline → P) | ours: P − baseline, mean ± std | paired seeds | verdict | paper |");
+        let _ = writeln!(out, "|---|---|---|---|---|");
+        for (b, p) in &spec.pairs {
+            let (Some(br), Some(pr)) = (labels.get(b.as_str()), labels.get(p.as_str())) else {
+                let _ = writeln!(
+                    out,
+                    "| {b} → {p} | no runs for {} | 0 | — | — |",
+                    if labels.contains_key(b.as_str()) {
+                        p
+                    } else {
+                        b
+                    }
+                );
+                continue;
+            };
+            let diff = paired_difference(&finals(br, metric), &finals(pr, metric));
+            let ours = if diff.stats.n > 0 {
+                fmt_diff_stats(&diff.stats)
+            } else {
+                "—".to_string()
+            };
+            let verdict = match (diff.stats.n, spec.higher_is_better) {
+                (0, _) | (_, None) => "—".to_string(),
+                (_, Some(hib)) => {
+                    let m = diff.stats.mean;
+                    let better = if m == 0.0 {
+                        "tie"
+                    } else if (m > 0.0) == hib {
+                        "P better"
+                    } else {
+                        "baseline better"
+                    };
+                    match diff.stats.std {
+                        Some(sd) if m.abs() < sd => format!("{better} (within 1 std)"),
+                        _ => better.to_string(),
+                    }
+                }
+            };
+            let paper = selection
+                .entry_for_pair(b, p)
+                .map(|e| {
+                    format!(
+                        "{} {} → {} {} (Δ {})",
+                        e.baseline,
+                        fmt_paper(e.baseline_value),
+                        e.p,
+                        fmt_paper(e.p_value.unwrap_or(f64::NAN)),
+                        if e.baseline.contains(e.row_title) {
+                            paper_delta(e).unwrap_or_default()
+                        } else {
+                            format!("{}; {}", paper_delta(e).unwrap_or_default(), e.row_title)
+                        }
+                    )
+                })
+                .unwrap_or_else(|| "—".to_string());
+            let seeds = diff
+                .seeds
+                .iter()
+                .map(|s| s.to_string())
+                .collect::<Vec<_>>()
+                .join(", ");
+            let _ = writeln!(
+                out,
+                "| {b} → {p} | {ours} | {} ({seeds}) | {verdict} | {paper} |",
+                diff.stats.n
+            );
+        }
+        let _ = writeln!(out);
+    }
+    render_plot_links(out, cfg);
+}
+
+fn render_plot_links(out: &mut String, cfg: &ConfigRuns) {
+    let pngs: Vec<_> = cfg
+        .plots
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "png"))
+        .collect();
+    if pngs.is_empty() {
+        let _ = writeln!(out, "Plots: none written (see warnings).\n");
+        return;
+    }
+    let link = |p: &Path| p.to_string_lossy().replace('\\', "/");
+    let items: Vec<String> = pngs
+        .iter()
+        .map(|p| {
+            let stem = p
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            format!(
+                "[{stem}]({}) ([svg]({}))",
+                link(p),
+                link(&p.with_extension("svg"))
+            )
+        })
+        .collect();
+    let _ = writeln!(out, "Plots: {}\n", items.join(", "));
+    if let Some(fig) = pngs
+        .iter()
+        .find(|p| p.file_stem().is_some_and(|s| s == "figure2"))
+    {
+        let _ = writeln!(
+            out,
+            "![{}: loss, eval metric, weight norm, effective step]({})\n",
+            cfg.name,
+            link(fig)
+        );
+    }
+}
+
+fn render_paper_table(out: &mut String, benchmark: &str) {
+    let entries = entries_for(benchmark);
+    if entries.is_empty() {
+        let _ = writeln!(
+            out,
+            "The paper has no numbers under the key `{benchmark}`.\n"
+        );
+        return;
+    }
+    let _ = writeln!(out, "The paper's numbers for this benchmark:\n");
+    let _ = writeln!(
+        out,
+        "| row | metric | baseline | P | Δ (P − baseline) | note | source |"
+    );
+    let _ = writeln!(out, "|---|---|---|---|---|---|---|");
+    for e in entries {
+        let p = match e.p_value {
+            Some(v) => format!("{} {}", e.p, fmt_paper(v)),
+            None => "—".to_string(),
+        };
+        let _ = writeln!(
+            out,
+            "| {} (`{}`) | {} | {} {} | {p} | {} | {} | {} |",
+            e.row_title,
+            e.row,
+            e.metric_title,
+            e.baseline,
+            fmt_paper(e.baseline_value),
+            paper_delta(e).unwrap_or_else(|| "—".to_string()),
+            e.note,
+            e.citation
+        );
+    }
+    let _ = writeln!(out);
+}
+
+/// The whole report.md.
+pub fn render_report(configs: &[ConfigRuns], skipped: &[SkippedRun], results_dir: &Path) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "# adamp-rs results beside the paper\n");
+    let _ = writeln!(
+        out,
+        "Generated by `adamp report` from the run folders under `{}` (summary.csv, metrics.csv, config.resolved.toml). \
+         Means and sample standard deviations are over completed seeds; diverged runs are counted but not averaged; \
+         paired differences pair P and baseline runs by seed. Paper numbers: Heo et al., ICLR 2021 (see paper.md).\n",
+        results_dir.display()
+    );
+    let mut groups: BTreeMap<(usize, String), Vec<&ConfigRuns>> = BTreeMap::new();
+    for cfg in configs {
+        let b = cfg.runs[0].spec.benchmark.clone();
+        let order = BENCHMARKS
+            .iter()
+            .position(|x| x.key == b)
+            .unwrap_or(BENCHMARKS.len());
+        groups.entry((order, b)).or_default().push(cfg);
+    }
+    if groups.is_empty() {
+        let _ = writeln!(out, "No runs found.\n");
+    }
+    for ((_, benchmark), cfgs) in &groups {
+        let title = benchmark_title(benchmark)
+            .map(str::to_string)
+            .unwrap_or_else(|| format!("`{benchmark}` (not a paper benchmark key)"));
+        let _ = writeln!(out, "## {title}\n");
+        for cfg in cfgs {
+            let config_dir = results_dir.join(&cfg.name);
+            let skipped_here = skipped
+                .iter()
+                .filter(|s| s.dir.starts_with(&config_dir))
+                .count();
+            render_config(&mut out, cfg, skipped_here);
+        }
+        render_paper_table(&mut out, benchmark);
+    }
+    if !skipped.is_empty() {
+        let _ = writeln!(out, "## Skipped run folders\n");
+        for s in skipped {
+            let dir = s.dir.strip_prefix(results_dir).unwrap_or(&s.dir);
+            let _ = writeln!(out, "- `{}`: {}", dir.display(), s.reason);
+        }
+        let _ = writeln!(out);
+    }
+    out
+}

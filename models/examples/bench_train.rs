@@ -1,0 +1,288 @@
+//! Training-throughput benchmark: images/s of forward + backward + SGD step (batch 128, CIFAR
+//! shape 3x32x32, 10 classes) for ResNet-20 and MobileNetV2 with (a) this crate's CPU layers,
+//! (b) Candle's built-in ops, and (c) PyTorch CPU (`tools/bench_train_torch.py`, same
+//! architecture and thread count) when a torch interpreter is found (`ADAMP_TORCH_PYTHON`, else
+//! `/root/venvs/torchref/bin/python`). (a) and (b) are measured interleaved, step by step, so
+//! background load affects both alike. Writes `results/bench/train.csv` (atomically) and prints
+//! ratios and a per-kernel time profile of (a).
+//!
+//! ```text
+//! cargo run --release -p adamp-models --example bench_train -- [--models resnet20,mobilenet_v2]
+//!     [--batch 128] [--warmup 1] [--iters 3] [--threads N] [--no-torch] [--no-candle] [--out results/bench/train.csv]
+//! ```
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use adamp_models::ops::profile;
+use adamp_models::{build_with, LayerImpl, Model, ModelConfig, ModelKind};
+use adamp_optim::{Optimizer, Sgd, SgdConfig};
+use anyhow::{bail, Context, Result};
+use candle_core::{Device, Tensor};
+
+struct Args {
+    models: Vec<ModelKind>,
+    batch: usize,
+    warmup: usize,
+    iters: usize,
+    threads: usize,
+    torch: bool,
+    candle: bool,
+    out: PathBuf,
+}
+
+fn parse_args() -> Result<Args> {
+    let mut a = Args {
+        models: vec![ModelKind::ResNet20, ModelKind::MobileNetV2],
+        batch: 128,
+        warmup: 1,
+        iters: 3,
+        threads: std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1),
+        torch: true,
+        candle: true,
+        out: PathBuf::from("results/bench/train.csv"),
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let mut value = || it.next().with_context(|| format!("{flag} needs a value"));
+        match flag.as_str() {
+            "--models" => {
+                a.models = value()?
+                    .split(',')
+                    .map(|s| s.parse())
+                    .collect::<Result<_, _>>()?;
+            }
+            "--batch" => a.batch = value()?.parse()?,
+            "--warmup" => a.warmup = value()?.parse()?,
+            "--iters" => a.iters = value()?.parse()?,
+            "--threads" => a.threads = value()?.parse()?,
+            "--out" => a.out = PathBuf::from(value()?),
+            "--no-torch" => a.torch = false,
+            "--no-candle" => a.candle = false,
+            other => bail!(
+                "unknown argument `{other}`; see the header of models/examples/bench_train.rs"
+            ),
+        }
+    }
+    if a.iters == 0 || a.batch < 2 {
+        bail!("--iters must be >= 1 and --batch >= 2");
+    }
+    Ok(a)
+}
+
+struct Trainer {
+    model: Model,
+    opt: Sgd,
+}
+
+impl Trainer {
+    fn new(kind: ModelKind, imp: LayerImpl) -> Result<Self> {
+        let cfg = ModelConfig {
+            kind,
+            in_channels: 3,
+            num_classes: 10,
+            input_hw: (32, 32),
+            seed: 0,
+            layer_impl: imp,
+        };
+        let model = build_with(&cfg, &Device::Cpu)?;
+        let opt = Sgd::new(
+            model.params(),
+            SgdConfig {
+                momentum: 0.9,
+                ..SgdConfig::new(0.01)
+            },
+        )?;
+        Ok(Self { model, opt })
+    }
+
+    /// One training step; returns (forward, backward, optimizer) seconds.
+    fn step(&mut self, x: &Tensor, y: &Tensor) -> Result<[f64; 3]> {
+        let t0 = Instant::now();
+        let logits = self.model.forward_t(x, true)?;
+        let loss = candle_nn::loss::cross_entropy(&logits, y)?;
+        let t1 = Instant::now();
+        let grads = loss.backward()?;
+        let t2 = Instant::now();
+        self.opt.step(&grads)?;
+        let t3 = Instant::now();
+        Ok([
+            (t1 - t0).as_secs_f64(),
+            (t2 - t1).as_secs_f64(),
+            (t3 - t2).as_secs_f64(),
+        ])
+    }
+}
+
+fn torch_python() -> Option<PathBuf> {
+    let p = std::env::var_os("ADAMP_TORCH_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/root/venvs/torchref/bin/python"));
+    p.exists().then_some(p)
+}
+
+fn torch_images_per_s(py: &Path, kind: ModelKind, a: &Args) -> Result<f64> {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tools/bench_train_torch.py");
+    let out = Command::new(py)
+        .arg(&script)
+        .args([
+            "--model",
+            &kind.to_string(),
+            "--batch",
+            &a.batch.to_string(),
+        ])
+        .args([
+            "--threads",
+            &a.threads.to_string(),
+            "--warmup",
+            &(a.warmup + 1).to_string(),
+        ])
+        .args(["--iters", &(a.iters + 2).to_string()])
+        .output()
+        .with_context(|| format!("running {}", script.display()))?;
+    if !out.status.success() {
+        bail!(
+            "{} failed: {}",
+            script.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text
+        .lines()
+        .rev()
+        .find(|l| l.starts_with("images_per_s="))
+        .context("no images_per_s= line from torch")?;
+    Ok(line.trim_start_matches("images_per_s=").trim().parse()?)
+}
+
+fn main() -> Result<()> {
+    let a = parse_args()?;
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(a.threads)
+        .build_global()
+        .ok();
+    let dev = Device::Cpu;
+    let x = Tensor::randn(0f32, 1f32, (a.batch, 3, 32, 32), &dev)?;
+    let y = Tensor::from_vec(
+        (0..a.batch as u32).map(|i| i % 10).collect::<Vec<_>>(),
+        a.batch,
+        &dev,
+    )?;
+    let py = if a.torch { torch_python() } else { None };
+    let mut rows: Vec<(String, &str, f64)> = Vec::new();
+    println!("training throughput, batch {}, 3x32x32, {} threads (ours and Candle interleaved step by step;", a.batch, a.threads);
+    println!("other processes on this machine add noise to both)");
+    for &kind in &a.models {
+        // PyTorch runs in its own process, so it cannot be interleaved step by step: measure it
+        // right before and right after ours/Candle and average, to share the background load.
+        let torch_before = py.as_ref().map(|py| torch_images_per_s(py, kind, &a));
+        let mut ours = Trainer::new(kind, LayerImpl::Fast)?;
+        let mut candle = if a.candle {
+            Some(Trainer::new(kind, LayerImpl::Candle)?)
+        } else {
+            None
+        };
+        let (mut t_ours, mut t_candle) = ([0.0f64; 3], [0.0f64; 3]);
+        for i in 0..a.warmup + a.iters {
+            let so = ours.step(&x, &y)?;
+            let sc = match candle.as_mut() {
+                Some(c) => c.step(&x, &y)?,
+                None => [f64::NAN; 3],
+            };
+            if i >= a.warmup {
+                for k in 0..3 {
+                    t_ours[k] += so[k];
+                    t_candle[k] += sc[k];
+                }
+            }
+        }
+        let ips = |t: [f64; 3]| (a.batch * a.iters) as f64 / t.iter().sum::<f64>();
+        let (io, ic) = (ips(t_ours), ips(t_candle));
+        rows.push((kind.to_string(), "ours", io));
+        if a.candle {
+            rows.push((kind.to_string(), "candle", ic));
+        }
+        let per = |t: [f64; 3]| t.map(|s| 1e3 * s / a.iters as f64);
+        let (po, pc) = (per(t_ours), per(t_candle));
+        if a.candle {
+            println!(
+                "\n{kind}: ours {io:.1} img/s, candle {ic:.1} img/s, ours/candle {:.2}x",
+                io / ic
+            );
+            println!(
+                "  ms/step fwd/bwd/opt: ours {:.0}/{:.0}/{:.0}, candle {:.0}/{:.0}/{:.0}",
+                po[0], po[1], po[2], pc[0], pc[1], pc[2]
+            );
+        } else {
+            println!("\n{kind}: ours {io:.1} img/s");
+            println!(
+                "  ms/step fwd/bwd/opt: ours {:.0}/{:.0}/{:.0}",
+                po[0], po[1], po[2]
+            );
+        }
+        if let (Some(py), Some(before)) = (&py, torch_before) {
+            match before.and_then(|b| Ok((b, torch_images_per_s(py, kind, &a)?))) {
+                Ok((b, after)) => {
+                    let it = 0.5 * (b + after);
+                    rows.push((kind.to_string(), "pytorch", it));
+                    println!("  pytorch {it:.1} img/s (before {b:.1}, after {after:.1}), ours/pytorch {:.2}x", io / it);
+                }
+                Err(e) => println!("  pytorch: skipped ({e:#})"),
+            }
+        }
+        // Per-kernel profile of our layers over the same number of steps.
+        profile::reset();
+        profile::set_enabled(true);
+        let t = Instant::now();
+        for _ in 0..a.iters {
+            ours.step(&x, &y)?;
+        }
+        let total = t.elapsed().as_secs_f64();
+        profile::set_enabled(false);
+        println!(
+            "  profile of ours ({} steps, {:.0} ms/step):",
+            a.iters,
+            1e3 * total / a.iters as f64
+        );
+        let mut accounted = 0.0;
+        let mut prof = profile::snapshot();
+        prof.sort_by(|p, q| q.1.total_cmp(&p.1));
+        for (k, secs, calls) in prof.into_iter().filter(|p| p.2 > 0) {
+            accounted += secs;
+            println!(
+                "    {:<28} {:>7.1} ms/step {:>5.1}%  ({} calls/step)",
+                k.as_str(),
+                1e3 * secs / a.iters as f64,
+                100.0 * secs / total,
+                calls / a.iters as u64
+            );
+        }
+        println!("    {:<28} {:>7.1} ms/step {:>5.1}%  (Candle ops: adds, linear, loss, grad sums, optimizer)", "other", 1e3 * (total - accounted) / a.iters as f64, 100.0 * (total - accounted) / total);
+    }
+    write_csv(&a.out, &rows, a.threads, a.batch)?;
+    println!("\nwrote {}", a.out.display());
+    Ok(())
+}
+
+fn write_csv(
+    path: &Path,
+    rows: &[(String, &str, f64)],
+    threads: usize,
+    batch: usize,
+) -> Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    let mut text = String::from("model,implementation,threads,batch,images_per_s\n");
+    for (m, imp, ips) in rows {
+        text.push_str(&format!("{m},{imp},{threads},{batch},{ips:.2}\n"));
+    }
+    let tmp = path.with_extension("csv.tmp");
+    std::fs::write(&tmp, text).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("renaming to {}", path.display()))?;
+    Ok(())
+}

@@ -1,0 +1,470 @@
+//! Optimizer step benchmark on the ResNet-18 parameter shapes (issue item 6).
+//!
+//! `make bench-optim` = `cargo run --release -p adamp-optim --example bench_optim`.
+//! Times one step (median after warm-up) of our SGD (momentum 0.9, wd), SGDP, Adam, AdamW and
+//! AdamP (fused CPU path, and AdamP on the tensor-op path), candle-nn's AdamW, and -- if
+//! `ADAMP_TORCH_PYTHON` or `/root/venvs/torchref/bin/python` exists -- `adamp.AdamP`/`adamp.SGDP`
+//! and `torch.optim.AdamW`/`SGD` with the same thread count (`bench_optim_torch.py`). Measures a
+//! streaming bandwidth (f32 triad over the same threads) and prints each optimizer's time over its
+//! bandwidth floor: the bytes it must move per step (f32: SGD/SGDP read w, g, buf and write w, buf
+//! = 5 x 4 bytes/param; Adam/AdamW/AdamP read w, g, m, v and write w, m, v = 7 x 4 bytes/param)
+//! divided by the triad bandwidth (which counts 3 x 4 bytes per element: two reads, one write).
+//! Writes `results/bench/optim.csv` (optimizer, implementation, ms_per_step, floor_ms) atomically.
+//!
+//! Gradients: conv weights get per-row gradients orthogonal to the weight (as a conv followed by
+//! BatchNorm has, so SGDP/AdamP take their common channel-view path); all others random.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use adamp_optim::*;
+use candle_core::backprop::GradStore;
+use candle_core::{Device, Tensor, Var};
+use rayon::prelude::*;
+
+const WARMUP: usize = 3;
+const ITERS: usize = 11;
+
+/// The 62 parameter tensors of torchvision's resnet18 (11,689,512 parameters).
+fn resnet18_shapes() -> Vec<(String, Vec<usize>)> {
+    let mut s: Vec<(String, Vec<usize>)> = vec![
+        ("conv1.weight".into(), vec![64, 3, 7, 7]),
+        ("bn1.weight".into(), vec![64]),
+        ("bn1.bias".into(), vec![64]),
+    ];
+    let mut inplanes = 64;
+    for (li, planes) in [64usize, 128, 256, 512].into_iter().enumerate() {
+        for b in 0..2 {
+            let cin = if b == 0 { inplanes } else { planes };
+            let pre = format!("layer{}.{b}", li + 1);
+            s.push((format!("{pre}.conv1.weight"), vec![planes, cin, 3, 3]));
+            s.push((format!("{pre}.bn1.weight"), vec![planes]));
+            s.push((format!("{pre}.bn1.bias"), vec![planes]));
+            s.push((format!("{pre}.conv2.weight"), vec![planes, planes, 3, 3]));
+            s.push((format!("{pre}.bn2.weight"), vec![planes]));
+            s.push((format!("{pre}.bn2.bias"), vec![planes]));
+            if b == 0 && li > 0 {
+                s.push((
+                    format!("{pre}.downsample.0.weight"),
+                    vec![planes, cin, 1, 1],
+                ));
+                s.push((format!("{pre}.downsample.1.weight"), vec![planes]));
+                s.push((format!("{pre}.downsample.1.bias"), vec![planes]));
+            }
+        }
+        inplanes = planes;
+    }
+    s.push(("fc.weight".into(), vec![1000, 512]));
+    s.push(("fc.bias".into(), vec![1000]));
+    s
+}
+
+/// Deterministic values in [-scale, scale).
+fn values(n: usize, seed: u64, scale: f32) -> Vec<f32> {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            ((x >> 40) as f32 / (1u64 << 24) as f32 * 2.0 - 1.0) * scale
+        })
+        .collect()
+}
+
+struct Model {
+    params: Vec<(String, Var)>,
+    /// Initial weights (every optimizer starts from them).
+    init: Vec<Tensor>,
+    /// Random gradients before the per-row projection of conv weights.
+    base: Vec<Vec<f32>>,
+}
+
+fn model() -> candle_core::Result<Model> {
+    let mut params = Vec::new();
+    let mut init = Vec::new();
+    let mut base = Vec::new();
+    for (i, (name, dims)) in resnet18_shapes().into_iter().enumerate() {
+        let n: usize = dims.iter().product();
+        let w = Tensor::from_vec(
+            values(n, 2 * i as u64 + 1, 0.05),
+            dims.as_slice(),
+            &Device::Cpu,
+        )?;
+        params.push((name, Var::from_tensor(&w)?));
+        init.push(w);
+        base.push(values(n, 2 * i as u64 + 2, 1e-3));
+    }
+    Ok(Model { params, init, base })
+}
+
+/// Put the initial weights back.
+fn reset(m: &Model) -> candle_core::Result<()> {
+    for ((_, v), w) in m.params.iter().zip(&m.init) {
+        v.set(w)?;
+    }
+    Ok(())
+}
+
+/// Gradients for the current weights: conv weights get the base gradient minus its projection on
+/// each output channel of the weight (what a conv followed by BatchNorm receives), the others the
+/// base gradient. Recomputed before every timed step (untimed), as training would.
+fn grad_store(m: &Model) -> candle_core::Result<GradStore> {
+    let mut gs = GradStore::default();
+    for ((_, v), base) in m.params.iter().zip(&m.base) {
+        let mut g = base.clone();
+        if v.rank() == 4 {
+            let w = v.as_tensor().flatten_all()?.to_vec1::<f32>()?;
+            let rows = v.dims()[0];
+            let len = w.len() / rows;
+            g.par_chunks_mut(len)
+                .zip(w.par_chunks(len))
+                .for_each(|(gr, wr)| {
+                    let dot: f64 = wr
+                        .iter()
+                        .zip(gr.iter())
+                        .map(|(a, b)| *a as f64 * *b as f64)
+                        .sum();
+                    let ww: f64 = wr.iter().map(|a| *a as f64 * *a as f64).sum();
+                    let c = (dot / ww) as f32;
+                    gr.iter_mut().zip(wr).for_each(|(b, a)| *b -= c * a);
+                });
+        }
+        gs.insert(v.as_tensor(), Tensor::from_vec(g, v.dims(), &Device::Cpu)?);
+    }
+    Ok(gs)
+}
+
+fn param_list(m: &Model) -> Result<ParamList> {
+    ParamList::new(
+        m.params
+            .iter()
+            .map(|(name, var)| Param {
+                name: name.clone(),
+                var: var.clone(),
+                meta: ParamMeta::new(if var.rank() > 1 {
+                    ParamKind::Conv
+                } else {
+                    ParamKind::Bias
+                }),
+                group: 0,
+            })
+            .collect(),
+    )
+}
+
+/// Median wall time of `step` over `ITERS` runs after `WARMUP`, with `prepare` (untimed) before
+/// each.
+fn median_ms<P>(mut prepare: impl FnMut() -> P, mut step: impl FnMut(P)) -> f64 {
+    let mut t = Vec::new();
+    for i in 0..WARMUP + ITERS {
+        let p = prepare();
+        let s = Instant::now();
+        step(p);
+        if i >= WARMUP {
+            t.push(s.elapsed().as_secs_f64() * 1e3);
+        }
+    }
+    t.sort_by(|a, b| a.total_cmp(b));
+    t[t.len() / 2]
+}
+
+/// Streaming bandwidth in bytes/s: `a = b + s*c` over 3 x 256 MiB f32 arrays on the rayon pool.
+fn triad_bandwidth() -> f64 {
+    let n = 64 << 20;
+    let mut a = vec![0f32; n];
+    let b = vec![1f32; n];
+    let c = vec![2f32; n];
+    let ms = median_ms(
+        || (),
+        |_| {
+            a.par_chunks_mut(1 << 16)
+                .zip(b.par_chunks(1 << 16))
+                .zip(c.par_chunks(1 << 16))
+                .for_each(|((a, b), c)| {
+                    for i in 0..a.len() {
+                        a[i] = b[i] + 0.5 * c[i];
+                    }
+                });
+        },
+    );
+    std::hint::black_box(&a);
+    (3 * 4 * n) as f64 / (ms / 1e3)
+}
+
+/// Run `bench_optim_torch.py` if a PyTorch interpreter exists; its JSON output.
+fn torch_times(threads: usize) -> Option<serde_json::Value> {
+    let py = std::env::var("ADAMP_TORCH_PYTHON")
+        .unwrap_or_else(|_| "/root/venvs/torchref/bin/python".into());
+    if !std::path::Path::new(&py).exists() {
+        eprintln!("no PyTorch interpreter at {py} (set ADAMP_TORCH_PYTHON): skipping the torch comparison");
+        return None;
+    }
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/bench_optim_torch.py");
+    let out = std::process::Command::new(&py)
+        .arg(&script)
+        .args([threads.to_string(), WARMUP.to_string(), ITERS.to_string()])
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        eprintln!(
+            "bench_optim_torch.py failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        return None;
+    }
+    serde_json::from_slice(&out.stdout).ok()
+}
+
+struct Row {
+    optimizer: &'static str,
+    implementation: String,
+    ms: f64,
+    floor_ms: f64,
+}
+
+fn main() -> anyhow_free::Result {
+    let threads = rayon::current_num_threads();
+    let m = model()?;
+    let numel: usize = m.params.iter().map(|(_, v)| v.elem_count()).sum();
+    assert_eq!(
+        (m.params.len(), numel),
+        (62, 11_689_512),
+        "ResNet-18 shapes"
+    );
+    let bw = triad_bandwidth();
+    let floor = |arrays: usize| (arrays * 4 * numel) as f64 / bw * 1e3;
+    println!("ResNet-18 shapes: {} tensors, {numel} params; {threads} threads; triad bandwidth {:.1} GB/s", m.params.len(), bw / 1e9);
+
+    {
+        // Which projection each tensor takes (SGDP/AdamP use the same test).
+        let mut probe = AdamP::new(param_list(&m)?, AdamPConfig::default())?;
+        let r = probe.step(&grad_store(&m)?)?;
+        reset(&m)?;
+        let count = |v: ProjectionView| r.params.iter().filter(|(_, s)| s.projection == v).count();
+        println!(
+            "AdamP projection views: channel {}, layer {}, none {}",
+            count(ProjectionView::Channel),
+            count(ProjectionView::Layer),
+            count(ProjectionView::None)
+        );
+    }
+    let mut rows: Vec<Row> = Vec::new();
+    let mut ours = |optimizer: &'static str,
+                    arrays: usize,
+                    mut o: Box<dyn Optimizer + Send>,
+                    label: &str|
+     -> Result<f64> {
+        // `--only NAME`: time just that optimizer (for profiling); the others report 0.
+        let only = std::env::args().skip_while(|a| a != "--only").nth(1);
+        if only.as_deref().is_some_and(|n| n != optimizer) {
+            return Ok(0.0);
+        }
+        reset(&m)?;
+        let ms = median_ms(
+            || grad_store(&m).expect("gradients"),
+            |gs| {
+                o.step(&gs).expect("step");
+            },
+        );
+        rows.push(Row {
+            optimizer,
+            implementation: label.into(),
+            ms,
+            floor_ms: floor(arrays),
+        });
+        Ok(ms)
+    };
+    let sgd = ours(
+        "sgd",
+        5,
+        Box::new(Sgd::new(
+            param_list(&m)?,
+            SgdConfig {
+                momentum: 0.9,
+                weight_decay: 1e-4,
+                ..SgdConfig::new(0.1)
+            },
+        )?),
+        "adamp-optim fused",
+    )?;
+    let sgdp = ours(
+        "sgdp",
+        5,
+        Box::new(Sgdp::new(
+            param_list(&m)?,
+            SgdpConfig {
+                momentum: 0.9,
+                weight_decay: 1e-4,
+                ..SgdpConfig::new(0.1)
+            },
+        )?),
+        "adamp-optim fused",
+    )?;
+    let _adam = ours(
+        "adam",
+        7,
+        Box::new(Adam::new(
+            param_list(&m)?,
+            AdamConfig {
+                weight_decay: 1e-2,
+                ..Default::default()
+            },
+        )?),
+        "adamp-optim fused",
+    )?;
+    let adamw = ours(
+        "adamw",
+        7,
+        Box::new(AdamW::new(param_list(&m)?, AdamWConfig::default())?),
+        "adamp-optim fused",
+    )?;
+    let adamp = ours(
+        "adamp",
+        7,
+        Box::new(AdamP::new(
+            param_list(&m)?,
+            AdamPConfig {
+                weight_decay: 1e-2,
+                ..Default::default()
+            },
+        )?),
+        "adamp-optim fused",
+    )?;
+    // `--quick`: only our fused optimizers (for profiling the kernels).
+    let quick = std::env::args().any(|a| a == "--quick");
+    if quick {
+        println!(
+            "AdamP / AdamW {:.3}; SGDP / SGD {:.3}; floors: sgd {:.2} ms, adam {:.2} ms",
+            adamp / adamw,
+            sgdp / sgd,
+            floor(5),
+            floor(7)
+        );
+        for r in &rows {
+            println!(
+                "{:<8} {:>8.2} ms  x floor {:.2}",
+                r.optimizer,
+                r.ms,
+                r.ms / r.floor_ms
+            );
+        }
+        return Ok(());
+    }
+    let mut tensor_adamp = AdamP::new(
+        param_list(&m)?,
+        AdamPConfig {
+            weight_decay: 1e-2,
+            ..Default::default()
+        },
+    )?;
+    tensor_adamp.set_backend(StepBackend::TensorOps);
+    ours("adamp", 7, Box::new(tensor_adamp), "adamp-optim tensor-ops")?;
+
+    // candle-nn's AdamW on the same shapes.
+    {
+        use candle_nn::Optimizer as _;
+        let vars: Vec<Var> = m.params.iter().map(|(_, v)| v.clone()).collect();
+        let mut o = candle_nn::AdamW::new(
+            vars,
+            candle_nn::ParamsAdamW {
+                lr: 1e-3,
+                weight_decay: 1e-2,
+                ..Default::default()
+            },
+        )?;
+        reset(&m)?;
+        let ms = median_ms(
+            || grad_store(&m).expect("gradients"),
+            |gs| o.step(&gs).expect("candle-nn step"),
+        );
+        rows.push(Row {
+            optimizer: "adamw",
+            implementation: "candle-nn 0.11.1".into(),
+            ms,
+            floor_ms: floor(7),
+        });
+    }
+    if let Some(t) = torch_times(threads) {
+        let ver = t["torch_version"].as_str().unwrap_or("?").to_string();
+        for (key, opt, arrays) in [
+            ("adamp.AdamP", "adamp", 7),
+            ("torch.optim.AdamW", "adamw", 7),
+            ("adamp.SGDP", "sgdp", 5),
+            ("torch.optim.SGD", "sgd", 5),
+        ] {
+            if let Some(ms) = t[key].as_f64() {
+                rows.push(Row {
+                    optimizer: opt,
+                    implementation: format!("{key} (torch {ver})"),
+                    ms,
+                    floor_ms: floor(arrays),
+                });
+            }
+        }
+    }
+
+    println!(
+        "{:<8} {:<40} {:>10} {:>10} {:>8}",
+        "optim", "implementation", "ms/step", "floor ms", "x floor"
+    );
+    for r in &rows {
+        println!(
+            "{:<8} {:<40} {:>10.2} {:>10.2} {:>8.2}",
+            r.optimizer,
+            r.implementation,
+            r.ms,
+            r.floor_ms,
+            r.ms / r.floor_ms
+        );
+    }
+    println!(
+        "AdamP / AdamW (ours): {:.3}  (target <= 1.3)",
+        adamp / adamw
+    );
+    println!("SGDP / SGD (ours):    {:.3}", sgdp / sgd);
+    println!(
+        "AdamP / floor:        {:.3}  (target <= 1.5)",
+        adamp / floor(7)
+    );
+    if let Some(r) = rows
+        .iter()
+        .find(|r| r.implementation.starts_with("adamp.AdamP"))
+    {
+        println!(
+            "adamp.AdamP / AdamP (ours): {:.2}x (ours faster if > 1)",
+            r.ms / adamp
+        );
+    }
+    if let Some(r) = rows
+        .iter()
+        .find(|r| r.implementation.starts_with("candle-nn"))
+    {
+        println!("candle-nn AdamW / AdamW (ours): {:.2}x", r.ms / adamw);
+    }
+
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../results/bench");
+    std::fs::create_dir_all(&dir)?;
+    let tmp = dir.join("optim.csv.tmp");
+    {
+        let mut f = std::fs::File::create(&tmp)?;
+        writeln!(f, "optimizer,implementation,ms_per_step,floor_ms")?;
+        for r in &rows {
+            writeln!(
+                f,
+                "{},{},{:.4},{:.4}",
+                r.optimizer, r.implementation, r.ms, r.floor_ms
+            )?;
+        }
+    }
+    std::fs::rename(&tmp, dir.join("optim.csv"))?;
+    println!("wrote {}", dir.join("optim.csv").display());
+    Ok(())
+}
+
+/// A boxed error for `main` (the crate keeps anyhow out of its dependencies).
+mod anyhow_free {
+    /// `main`'s result.
+    pub type Result = std::result::Result<(), Box<dyn std::error::Error>>;
+}

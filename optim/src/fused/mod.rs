@@ -1,0 +1,416 @@
+//! The fused CPU step: each parameter's weights and state are updated in place in one or two
+//! passes over f32/f64 slices, threaded over chunks of whole rows with rayon.
+//!
+//! The weights are reached through Candle's in-place custom op (`Tensor::inplace_op2`, which
+//! write-locks the `Var`'s storage and read-locks the gradient's); the state buffers are plain
+//! vectors owned by the optimizer.
+//!
+//! Passes per parameter (counting f32 arrays of `numel` moved through memory):
+//! - SGD / Adam / AdamW: a read-only scan of `g` for NaN/Inf (1), then one fused sweep that
+//!   reads `w, g, state` and writes `w, state` (per-row statistics accumulated on the way).
+//! - SGDP / AdamP: pass A reads `g, w` (2) for the row sums of the cosine test (and the NaN/Inf
+//!   check); then, for the channel view, each row is advanced and rewritten while in cache (one
+//!   sweep over memory); for no projection, one plain sweep; for the layer view (rare), two full
+//!   sweeps because the coefficient needs the whole tensor.
+
+pub(crate) mod elems;
+pub(crate) mod sweep;
+
+use std::sync::Mutex;
+
+use candle_core::backend::BackendStorage;
+use candle_core::{CpuStorage, Layout, Tensor, Var};
+use rayon::prelude::*;
+
+use crate::algo::{Algo, StepCtx};
+use crate::error::{OptimError, Result};
+use crate::optimizer::{ParamStepStats, ProjectionView};
+use crate::projection::{self, RowPost, RowPre};
+use crate::real::Real;
+use crate::state::{HostElem, ParamState};
+use elems::{AdamElem, AdamPElem, Elem, ProjElem, SgdElem, SgdNoMomentumElem, SgdpElem};
+use sweep::Chunk;
+
+/// Elements per parallel work item (rounded to whole rows).
+const CHUNK_ELEMS: usize = 1 << 16;
+
+/// What happened to one parameter.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Outcome {
+    /// Updated; its statistics.
+    Updated(ParamStepStats),
+    /// The gradient held NaN/Inf; weights and state untouched.
+    NonFinite,
+}
+
+/// Run one fused step on a CPU parameter.
+pub(crate) fn step_param(
+    algo: &Algo,
+    ctx: StepCtx,
+    name: &str,
+    var: &Var,
+    grad: &Tensor,
+    state: &mut ParamState,
+) -> Result<Outcome> {
+    let grad = grad.contiguous()?;
+    let op = FusedOp {
+        algo: *algo,
+        ctx,
+        name: name.to_string(),
+        dims: var.dims().to_vec(),
+        state: Mutex::new(Some(state)),
+        out: Mutex::new(None),
+    };
+    var.as_tensor().inplace_op2(&grad, &op)?;
+    let out = op.out.lock().map_err(|_| poisoned())?.take();
+    out.unwrap_or_else(|| {
+        Err(OptimError::InvalidParams(format!(
+            "fused step of `{name}` did not run"
+        )))
+    })
+}
+
+fn poisoned() -> OptimError {
+    OptimError::InvalidParams("fused step: a worker thread panicked".into())
+}
+
+struct FusedOp<'s> {
+    algo: Algo,
+    ctx: StepCtx,
+    name: String,
+    dims: Vec<usize>,
+    state: Mutex<Option<&'s mut ParamState>>,
+    out: Mutex<Option<Result<Outcome>>>,
+}
+
+impl candle_core::InplaceOp2 for FusedOp<'_> {
+    fn name(&self) -> &'static str {
+        "adamp-optim-fused-step"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &mut CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+    ) -> candle_core::Result<()> {
+        let mut guard = self
+            .state
+            .lock()
+            .map_err(|_| candle_core::Error::Msg("fused state lock poisoned".into()))?;
+        let Some(state) = guard.take() else {
+            candle_core::bail!("fused step ran twice")
+        };
+        let res = (|| -> Result<Outcome> {
+            let (w0, w1) = l1.contiguous_offsets().ok_or_else(|| {
+                OptimError::InvalidParams(format!(
+                    "parameter `{}` is stored non-contiguously (strided view); create the Var from a contiguous tensor",
+                    self.name
+                ))
+            })?;
+            let (g0, g1) = l2.contiguous_offsets().ok_or_else(|| {
+                OptimError::InvalidParams(format!("gradient of `{}` is not contiguous", self.name))
+            })?;
+            match (s1, s2) {
+                (CpuStorage::F32(w), CpuStorage::F32(g)) => run::<f32>(
+                    &self.algo,
+                    self.ctx,
+                    &self.dims,
+                    &mut w[w0..w1],
+                    &g[g0..g1],
+                    state,
+                ),
+                (CpuStorage::F64(w), CpuStorage::F64(g)) => run::<f64>(
+                    &self.algo,
+                    self.ctx,
+                    &self.dims,
+                    &mut w[w0..w1],
+                    &g[g0..g1],
+                    state,
+                ),
+                (w, g) => Err(OptimError::InvalidParams(format!(
+                    "parameter `{}` ({:?}) and its gradient ({:?}) must both be f32 or both f64",
+                    self.name,
+                    w.dtype(),
+                    g.dtype()
+                ))),
+            }
+        })();
+        *self
+            .out
+            .lock()
+            .map_err(|_| candle_core::Error::Msg("fused output lock poisoned".into()))? = Some(res);
+        Ok(())
+    }
+}
+
+/// Split `w`, `g` and the state vectors into chunks of `chunk` elements.
+fn chunks<'a, T: Real>(
+    w: &'a mut [T],
+    g: &'a [T],
+    bufs: &'a mut [&'a mut [T]],
+    chunk: usize,
+) -> Vec<Chunk<'a, T>> {
+    let chunk = chunk.max(1);
+    let mut it = bufs.iter_mut();
+    let mut a_it = it.next().map(|a| a.chunks_mut(chunk));
+    let mut b_it = it.next().map(|b| b.chunks_mut(chunk));
+    w.chunks_mut(chunk)
+        .zip(g.chunks(chunk))
+        .map(|(w, g)| Chunk {
+            w,
+            g,
+            a: a_it.as_mut().and_then(|i| i.next()).unwrap_or(&mut []),
+            b: b_it.as_mut().and_then(|i| i.next()).unwrap_or(&mut []),
+        })
+        .collect()
+}
+
+/// The typed body of a fused step.
+fn run<T: HostElem>(
+    algo: &Algo,
+    ctx: StepCtx,
+    dims: &[usize],
+    w: &mut [T],
+    g: &[T],
+    state: &mut ParamState,
+) -> Result<Outcome> {
+    let n = w.len();
+    let (_, row_len) = projection::channel_view(dims);
+    let chunk = if row_len == 0 {
+        n.max(1)
+    } else {
+        row_len * (CHUNK_ELEMS / row_len).max(1)
+    };
+    let eps = match algo {
+        Algo::Sgdp { proj, .. } | Algo::AdamP { proj, .. } => proj.eps,
+        Algo::Adam { eps, .. } => *eps,
+        Algo::Sgd { .. } => 1e-8,
+    };
+
+    // Pass A (projecting rules) or the NaN/Inf scan (others).
+    let (pre, decision) = match algo.projection() {
+        Some(pp) => {
+            let parts: Vec<(Vec<RowPre>, bool)> = w
+                .par_chunks(chunk)
+                .zip(g.par_chunks(chunk))
+                .map(|(w, g)| sweep::pre_rows(w, g, row_len))
+                .collect();
+            if parts.iter().any(|(_, f)| !f) {
+                return Ok(Outcome::NonFinite);
+            }
+            let pre: Vec<RowPre> = parts.into_iter().flat_map(|(r, _)| r).collect();
+            let d = projection::decide(&pre, row_len, dims.len(), &pp);
+            (Some(pre), d)
+        }
+        None => {
+            if !g.par_chunks(chunk).all(sweep::all_finite) {
+                return Ok(Outcome::NonFinite);
+            }
+            (
+                None,
+                projection::Decision {
+                    view: ProjectionView::None,
+                    ratio: 1.0,
+                },
+            )
+        }
+    };
+
+    let first = state.bufs.first().is_some_and(|b| b.is_none());
+    state.host_bufs::<T>(n)?;
+    let mut bufs: Vec<&mut [T]> = state
+        .bufs
+        .iter_mut()
+        .filter_map(|b| b.as_mut().and_then(T::host_mut).map(|v| v.as_mut_slice()))
+        .collect();
+    let decay = algo.decay_factor(ctx.lr, ctx.wd, decision.ratio);
+    let chunks = chunks(w, g, &mut bufs, chunk);
+    let t = <T as Real>::from_f64;
+    // `bias_correction = 1 - beta ** step` with a float power, as in both references.
+    let bias = |b1: f64, b2: f64| {
+        let tt = ctx.t as f64;
+        (1.0 - b1.powf(tt), 1.0 - b2.powf(tt))
+    };
+
+    let (rows_pre, post): (Vec<RowPre>, Vec<RowPost>) = match *algo {
+        Algo::Sgd {
+            momentum,
+            dampening,
+            nesterov,
+        } => {
+            let has_wd = ctx.wd != 0.0;
+            if momentum == 0.0 {
+                let e = SgdNoMomentumElem {
+                    wd: t(ctx.wd),
+                    has_wd,
+                    neg_lr: t(-ctx.lr),
+                };
+                plain(&e, chunks, row_len)
+            } else {
+                let e = SgdElem {
+                    wd: t(ctx.wd),
+                    has_wd,
+                    momentum: t(momentum),
+                    one_minus_dampening: t(1.0 - dampening),
+                    nesterov,
+                    first,
+                    neg_lr: t(-ctx.lr),
+                };
+                plain(&e, chunks, row_len)
+            }
+        }
+        Algo::Adam {
+            beta1,
+            beta2,
+            eps,
+            decoupled,
+        } => {
+            let (bc1, bc2) = bias(beta1, beta2);
+            let weight = 1.0 - beta1;
+            let e = AdamElem {
+                wd: t(ctx.wd),
+                coupled: !decoupled && ctx.wd != 0.0,
+                lerp_weight: t(weight),
+                lerp_small: weight < 0.5,
+                one_minus_lerp_weight: t(1.0 - weight),
+                beta2: t(beta2),
+                one_minus_beta2: t(1.0 - beta2),
+                bias_correction2_sqrt: t(bc2.sqrt()),
+                eps: t(eps),
+                decay: t(decay),
+                neg_step: t(-(ctx.lr / bc1)),
+            };
+            plain(&e, chunks, row_len)
+        }
+        Algo::Sgdp {
+            momentum,
+            dampening,
+            nesterov,
+            proj,
+        } => {
+            let e = SgdpElem {
+                momentum: t(momentum),
+                one_minus_dampening: t(1.0 - dampening),
+                nesterov,
+                decay: t(decay),
+                neg_lr: t(-ctx.lr),
+            };
+            projected(
+                &e,
+                chunks,
+                row_len,
+                pre.unwrap_or_default(),
+                decision.view,
+                proj.eps,
+            )
+        }
+        Algo::AdamP {
+            beta1,
+            beta2,
+            eps,
+            nesterov,
+            proj,
+        } => {
+            let (bc1, bc2) = bias(beta1, beta2);
+            let e = AdamPElem {
+                beta1: t(beta1),
+                one_minus_beta1: t(1.0 - beta1),
+                beta2: t(beta2),
+                one_minus_beta2: t(1.0 - beta2),
+                bias_correction2_sqrt: t(bc2.sqrt()),
+                eps: t(eps),
+                nesterov,
+                decay: t(decay),
+                neg_step: t(-(ctx.lr / bc1)),
+            };
+            projected(
+                &e,
+                chunks,
+                row_len,
+                pre.unwrap_or_default(),
+                decision.view,
+                proj.eps,
+            )
+        }
+    };
+    state.step = ctx.t;
+    Ok(Outcome::Updated(projection::stats(
+        &rows_pre,
+        &post,
+        eps,
+        decision.view,
+        decay,
+    )))
+}
+
+/// Unprojected update over all chunks.
+fn plain<T: Real, E: Elem<T>>(
+    e: &E,
+    chunks: Vec<Chunk<'_, T>>,
+    row_len: usize,
+) -> (Vec<RowPre>, Vec<RowPost>) {
+    let parts: Vec<Vec<(RowPre, RowPost)>> = chunks
+        .into_par_iter()
+        .map(|c| sweep::plain(e, c, row_len))
+        .collect();
+    parts.into_iter().flatten().unzip()
+}
+
+/// Update of a projecting rule after the decision; `pre` are the channel-view row sums of pass A.
+fn projected<T: Real, E: ProjElem<T>>(
+    e: &E,
+    chunks: Vec<Chunk<'_, T>>,
+    row_len: usize,
+    pre: Vec<RowPre>,
+    view: ProjectionView,
+    eps: f64,
+) -> (Vec<RowPre>, Vec<RowPost>) {
+    match view {
+        ProjectionView::None => {
+            let (_, post) = plain(e, chunks, row_len);
+            (pre, post)
+        }
+        ProjectionView::Channel => {
+            let rows_per_chunk = chunks
+                .first()
+                .map_or(1, |c| c.w.len() / row_len.max(1))
+                .max(1);
+            let parts: Vec<Vec<RowPost>> = chunks
+                .into_par_iter()
+                .zip(pre.par_chunks(rows_per_chunk))
+                .map(|(c, p)| sweep::channel(e, c, row_len, p, eps))
+                .collect();
+            (pre, parts.into_iter().flatten().collect())
+        }
+        ProjectionView::Layer => {
+            // Two full passes: the single coefficient needs <w, u> over the whole tensor, and
+            // pass 2 recomputes u from the advanced state. Chunks are re-split for pass 2.
+            let mut chunks = chunks;
+            let wu: f64 = chunks
+                .par_iter_mut()
+                .map(|c| {
+                    sweep::layer_advance(
+                        e,
+                        Chunk {
+                            w: &mut *c.w,
+                            g: c.g,
+                            a: &mut *c.a,
+                            b: &mut *c.b,
+                        },
+                    )
+                })
+                .collect::<Vec<f64>>()
+                .into_iter()
+                .sum();
+            let ww: f64 = pre.iter().map(|r| r.ww).sum();
+            let coef = T::from_f64(projection::coefficient(ww, wu, eps));
+            let parts: Vec<Vec<RowPost>> = chunks
+                .into_par_iter()
+                .map(|c| sweep::layer_apply(e, c, row_len, coef))
+                .collect();
+            (pre, parts.into_iter().flatten().collect())
+        }
+    }
+}

@@ -1,0 +1,598 @@
+//! The fused sweeps over one chunk of whole rows (channel view) of a parameter.
+//!
+//! Elements are processed in blocks of `LANES`, loaded into and stored from fixed-size arrays (the
+//! last block of a row padded with w = g = state0 = 0 and state1 = 1, which makes every rule's
+//! direction exactly 0 even with eps = 0, so padding contributes nothing to any sum and is never
+//! stored), so
+//! that the compiler vectorises the block body. Reductions go into `LANES` independent f64
+//! accumulators per quantity, combined in a fixed order, so the result does not depend on the
+//! thread count or the instruction set. Element access is unchecked after the lengths are asserted
+//! once per call.
+
+// Index loops over the lanes of a block keep every array access at a constant position after
+// unrolling, which is what lets the compiler keep the accumulators in vector registers.
+#![allow(clippy::needless_range_loop)]
+
+use super::elems::{Elem, ProjElem};
+use crate::projection::{RowPost, RowPre};
+use crate::real::Real;
+
+/// Accumulator lanes per reduced quantity.
+const LANES: usize = 8;
+
+/// Define `$name` as `$imp` compiled for the best instruction set this CPU has (AVX-512,
+/// AVX2+FMA, or the baseline), chosen at run time. The kernels are `#[inline(always)]`, so each
+/// variant gets its own copy. No fused multiply-add is ever formed (Rust does not contract
+/// `a*b+c`), so every variant gives bit-identical results.
+macro_rules! multiversion {
+    ($(#[$m:meta])* fn $name:ident [$($g:tt)*] ($($a:ident : $t:ty),*) -> $r:ty => $imp:ident) => {
+        $(#[$m])*
+        pub(crate) fn $name<$($g)*>($($a: $t),*) -> $r {
+            #[cfg(target_arch = "x86_64")]
+            {
+                #[target_feature(enable = "avx512f,avx2,fma")]
+                unsafe fn v512<$($g)*>($($a: $t),*) -> $r {
+                    $imp($($a),*)
+                }
+                #[target_feature(enable = "avx2,fma")]
+                unsafe fn v256<$($g)*>($($a: $t),*) -> $r {
+                    $imp($($a),*)
+                }
+                if std::arch::is_x86_feature_detected!("avx512f") {
+                    // SAFETY: the CPU has the features `v512` is compiled for.
+                    return unsafe { v512($($a),*) };
+                }
+                if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+                    // SAFETY: the CPU has the features `v256` is compiled for.
+                    return unsafe { v256($($a),*) };
+                }
+            }
+            $imp($($a),*)
+        }
+    };
+}
+
+multiversion! {
+    /// Per-row `<g,w>`, `||g||^2`, `||w||^2` over a chunk, and whether every gradient element is
+    /// finite (see [`pre_rows_impl`]).
+    fn pre_rows[T: Real](w: &[T], g: &[T], row_len: usize) -> (Vec<RowPre>, bool) => pre_rows_impl
+}
+multiversion! {
+    /// Whether every element of `g` is finite.
+    fn all_finite[T: Real](g: &[T]) -> bool => all_finite_impl
+}
+multiversion! {
+    /// See [`plain_impl`].
+    fn plain[T: Real, E: Elem<T>](e: &E, c: Chunk<'_, T>, row_len: usize) -> Vec<(RowPre, RowPost)> => plain_impl
+}
+multiversion! {
+    /// See [`channel_impl`].
+    fn channel[T: Real, E: ProjElem<T>](e: &E, c: Chunk<'_, T>, row_len: usize, pre: &[RowPre], eps: f64) -> Vec<RowPost> => channel_impl
+}
+multiversion! {
+    /// See [`layer_advance_impl`].
+    fn layer_advance[T: Real, E: ProjElem<T>](e: &E, c: Chunk<'_, T>) -> f64 => layer_advance_impl
+}
+multiversion! {
+    /// See [`layer_apply_impl`].
+    fn layer_apply[T: Real, E: ProjElem<T>](e: &E, c: Chunk<'_, T>, row_len: usize, coef: T) -> Vec<RowPost> => layer_apply_impl
+}
+
+/// The arrays of one block: weights, gradient and the two state slots.
+struct Block<T> {
+    w: [T; LANES],
+    g: [T; LANES],
+    a: [T; LANES],
+    b: [T; LANES],
+    /// The update direction, for sweeps that keep it in a row-sized scratch buffer.
+    u: [T; LANES],
+}
+
+/// Mutable views of one chunk: weights, gradient, and up to two state buffers (empty if unused).
+pub(crate) struct Chunk<'a, T> {
+    pub w: &'a mut [T],
+    pub g: &'a [T],
+    pub a: &'a mut [T],
+    pub b: &'a mut [T],
+}
+
+impl<T: Real> Chunk<'_, T> {
+    fn check(&self, slots: usize) -> usize {
+        let n = self.w.len();
+        assert_eq!(self.g.len(), n, "fused chunk: grad length");
+        if slots > 0 {
+            assert_eq!(self.a.len(), n, "fused chunk: state 0 length");
+        }
+        if slots > 1 {
+            assert_eq!(self.b.len(), n, "fused chunk: state 1 length");
+        }
+        n
+    }
+}
+
+/// Raw pointers to a chunk's buffers, valid for indices `< n` (checked by [`Chunk::check`]).
+struct Ptrs<T> {
+    w: *mut T,
+    g: *const T,
+    a: *mut T,
+    b: *mut T,
+}
+
+impl<T: Real> Ptrs<T> {
+    fn new(c: &mut Chunk<'_, T>) -> Self {
+        Ptrs {
+            w: c.w.as_mut_ptr(),
+            g: c.g.as_ptr(),
+            a: c.a.as_mut_ptr(),
+            b: c.b.as_mut_ptr(),
+        }
+    }
+}
+
+/// # Safety
+/// `p` is valid for reading `m <= LANES` elements.
+#[inline(always)]
+unsafe fn load<T: Real>(p: *const T, m: usize, pad: T) -> [T; LANES] {
+    if m == LANES {
+        (p as *const [T; LANES]).read_unaligned()
+    } else {
+        let mut v = [pad; LANES];
+        std::ptr::copy_nonoverlapping(p, v.as_mut_ptr(), m);
+        v
+    }
+}
+
+/// # Safety
+/// `p` is valid for writing `m <= LANES` elements.
+#[inline(always)]
+unsafe fn store<T: Real>(p: *mut T, v: &[T; LANES], m: usize) {
+    if m == LANES {
+        (p as *mut [T; LANES]).write_unaligned(*v);
+    } else {
+        std::ptr::copy_nonoverlapping(v.as_ptr(), p, m);
+    }
+}
+
+/// Which arrays [`blocks`] loads and stores besides `w` (always loaded).
+#[derive(Clone, Copy)]
+struct Io<T> {
+    /// Load `g`.
+    load_g: bool,
+    /// State slots loaded (0..=2).
+    slots_in: usize,
+    /// State slots stored (0..=2).
+    slots_out: usize,
+    /// Store `w`.
+    write_w: bool,
+    /// Load `Block::u` from here (indexed from `start`), if not null.
+    u_in: *const T,
+    /// Store `Block::u` here (indexed from `start`), if not null.
+    u_out: *mut T,
+}
+
+impl<T> Io<T> {
+    #[inline(always)]
+    fn new(load_g: bool, slots_in: usize, slots_out: usize, write_w: bool) -> Self {
+        Io {
+            load_g,
+            slots_in,
+            slots_out,
+            write_w,
+            u_in: std::ptr::null(),
+            u_out: std::ptr::null_mut(),
+        }
+    }
+}
+
+/// Run `body` over `[start, start+len)` of the chunk block by block, with `$b: &mut Block<T>` and
+/// `$acc: &mut [[f64; LANES]; K]` in scope, and evaluate to the `K` lane-summed quantities it
+/// accumulates; `io` says which arrays are loaded and stored. A macro rather than a function
+/// taking a closure, so the body is always compiled inline into the caller's instruction-set
+/// variant (a closure the optimiser declines to inline runs without AVX).
+///
+/// Safety (the caller's `unsafe`): `start + len` is within the chunk checked by
+/// [`Chunk::check`] with at least `io.slots_in` and `io.slots_out` slots; `io.u_in`/`io.u_out`,
+/// if not null, are valid for `len` elements.
+/// Ties an [`Io`]'s element type to the chunk's (for [`blocks!`]).
+#[inline(always)]
+fn same_type<T>(_: &Ptrs<T>, io: Io<T>) -> Io<T> {
+    io
+}
+
+macro_rules! blocks {
+    ($k:literal; $p:expr, $io:expr, $start:expr, $len:expr, |$b:ident, $acc:ident| $body:block $(,)?) => {{
+        let p: &Ptrs<_> = $p;
+        let io = same_type(p, $io);
+        let start: usize = $start;
+        let end = start + $len;
+        let mut acc = [[0.0f64; LANES]; $k];
+        let mut o = start;
+        // Full blocks, then at most one padded block: two copies of the body, so the full-block
+        // loop has only fixed-size loads and stores.
+        while o + LANES <= end {
+            block_step!(LANES, p, io, start, o, acc, |$b, $acc| $body);
+            o += LANES;
+        }
+        if o < end {
+            let m = end - o;
+            block_step!(m, p, io, start, o, acc, |$b, $acc| $body);
+        }
+        let mut out = [0.0f64; $k];
+        for k in 0..$k {
+            let mut s = 0.0;
+            for l in 0..LANES {
+                s += acc[k][l];
+            }
+            out[k] = s;
+        }
+        out
+    }};
+}
+
+/// One block of [`blocks!`]: `m` elements at `o` (`m == LANES` for full blocks).
+macro_rules! block_step {
+    ($m:expr, $p:ident, $io:ident, $start:ident, $o:ident, $accv:ident, |$b:ident, $acc:ident| $body:block) => {{
+        let m: usize = $m;
+        let mut blk = Block {
+            w: load($p.w.add($o), m, Real::ZERO),
+            g: if $io.load_g {
+                load($p.g.add($o), m, Real::ZERO)
+            } else {
+                [Real::ZERO; LANES]
+            },
+            a: if $io.slots_in > 0 {
+                load($p.a.add($o), m, Real::ZERO)
+            } else {
+                [Real::ZERO; LANES]
+            },
+            b: if $io.slots_in > 1 {
+                load($p.b.add($o), m, Real::ONE)
+            } else {
+                [Real::ONE; LANES]
+            },
+            u: if $io.u_in.is_null() {
+                [Real::ZERO; LANES]
+            } else {
+                load($io.u_in.add($o - $start), m, Real::ZERO)
+            },
+        };
+        {
+            let $b = &mut blk;
+            let $acc = &mut $accv;
+            $body
+        }
+        if $io.write_w {
+            store($p.w.add($o), &blk.w, m);
+        }
+        if $io.slots_out > 0 {
+            store($p.a.add($o), &blk.a, m);
+        }
+        if $io.slots_out > 1 {
+            store($p.b.add($o), &blk.b, m);
+        }
+        if !$io.u_out.is_null() {
+            store($io.u_out.add($o - $start), &blk.u, m);
+        }
+    }};
+}
+
+/// The block's elements widened to f64 (for the reductions).
+#[inline(always)]
+fn widen<T: Real>(v: &[T; LANES]) -> [f64; LANES] {
+    let mut out = [0.0; LANES];
+    for l in 0..LANES {
+        out[l] = v[l].to_f64();
+    }
+    out
+}
+
+/// `acc[l] += x[l] * y[l]` for every lane. One quantity per call, so each is a single
+/// `LANES`-wide vector multiply and add (interleaving several quantities lane by lane left the
+/// compiler emitting scalar and 2-wide code).
+#[inline(always)]
+fn add_products(acc: &mut [f64; LANES], x: &[f64; LANES], y: &[f64; LANES]) {
+    for l in 0..LANES {
+        acc[l] += x[l] * y[l];
+    }
+}
+
+/// `x - y` lane by lane.
+#[inline(always)]
+fn diff(x: &[f64; LANES], y: &[f64; LANES]) -> [f64; LANES] {
+    let mut out = [0.0; LANES];
+    for l in 0..LANES {
+        out[l] = x[l] - y[l];
+    }
+    out
+}
+
+/// The post-step sums of a block: `acc[0] += w1^2`, `acc[1] += (w1 - w0)^2` (f64, per lane).
+#[inline(always)]
+fn add_post<T: Real>(acc: &mut [[f64; LANES]], w0: &[T; LANES], w1: &[T; LANES]) {
+    let (wf, w1f) = (widen(w0), widen(w1));
+    let d = diff(&w1f, &wf);
+    add_products(&mut acc[0], &w1f, &w1f);
+    add_products(&mut acc[1], &d, &d);
+}
+
+/// One row's `[<g,w>, ||g||^2, ||w||^2, sum(g*0)]` (the last is 0 exactly when every `g` is
+/// finite), in `LANES` f64 accumulators combined in a fixed order. Written as plain slice blocks
+/// rather than with [`blocks!`], whose larger block structure kept the compiler from
+/// vectorising these sums (it emitted scalar and 2-wide f64 code).
+#[inline(always)]
+fn row_pre<T: Real>(w: &[T], g: &[T]) -> [f64; 4] {
+    let mut acc = [[0.0f64; LANES]; 4];
+    let mut add = |wb: &[T; LANES], gb: &[T; LANES]| {
+        let (wf, gf) = (widen(wb), widen(gb));
+        add_products(&mut acc[0], &gf, &wf);
+        add_products(&mut acc[1], &gf, &gf);
+        add_products(&mut acc[2], &wf, &wf);
+        add_products(&mut acc[3], &gf, &[0.0; LANES]);
+    };
+    let (wc, gc) = (w.chunks_exact(LANES), g.chunks_exact(LANES));
+    let (wt, gt) = (wc.remainder(), gc.remainder());
+    for (wb, gb) in wc.zip(gc) {
+        // Always `Ok`: `chunks_exact` yields LANES elements.
+        if let (Ok(wb), Ok(gb)) = (<&[T; LANES]>::try_from(wb), <&[T; LANES]>::try_from(gb)) {
+            add(wb, gb);
+        }
+    }
+    if !wt.is_empty() {
+        // The last block padded with w = g = 0, which adds 0 to every sum.
+        let (mut wb, mut gb) = ([T::ZERO; LANES], [T::ZERO; LANES]);
+        wb[..wt.len()].copy_from_slice(wt);
+        gb[..gt.len()].copy_from_slice(gt);
+        add(&wb, &gb);
+    }
+    let mut out = [0.0f64; 4];
+    for k in 0..4 {
+        let mut s = 0.0;
+        for l in 0..LANES {
+            s += acc[k][l];
+        }
+        out[k] = s;
+    }
+    out
+}
+
+/// Per-row `<g,w>`, `||g||^2`, `||w||^2` over a chunk, and whether every gradient element is
+/// finite (`g * 0` is NaN exactly for NaN/Inf).
+#[inline(always)]
+fn pre_rows_impl<T: Real>(w: &[T], g: &[T], row_len: usize) -> (Vec<RowPre>, bool) {
+    assert_eq!(w.len(), g.len(), "fused pre_rows: grad length");
+    let n = w.len();
+    let row_len = row_len.max(1);
+    let mut rows = Vec::with_capacity(n / row_len + 1);
+    let mut finite = true;
+    let mut start = 0;
+    while start < n {
+        let len = row_len.min(n - start);
+        let [gw, gg, ww, z] = row_pre(&w[start..start + len], &g[start..start + len]);
+        finite &= z == 0.0;
+        rows.push(RowPre { gw, gg, ww });
+        start += len;
+    }
+    (rows, finite)
+}
+
+/// Whether every element of `g` is finite.
+#[inline(always)]
+fn all_finite_impl<T: Real>(g: &[T]) -> bool {
+    let p = Ptrs {
+        w: g.as_ptr() as *mut T,
+        g: g.as_ptr(),
+        a: std::ptr::null_mut(),
+        b: std::ptr::null_mut(),
+    };
+    // SAFETY: in bounds; nothing is written.
+    let [z] = unsafe {
+        blocks!(1; &p, Io::new(true, 0, 0, false), 0, g.len(), |b, acc| {
+            for l in 0..LANES {
+                acc[0][l] += b.g[l].to_f64() * 0.0;
+            }
+        })
+    };
+    z == 0.0
+}
+
+/// One sweep without projection: advance the state, write `w' = apply(w, u)`; returns per-row
+/// pre-step sums (raw gradient vs weight) and post-step sums.
+#[inline(always)]
+fn plain_impl<T: Real, E: Elem<T>>(
+    e: &E,
+    mut c: Chunk<'_, T>,
+    row_len: usize,
+) -> Vec<(RowPre, RowPost)> {
+    let n = c.check(E::SLOTS);
+    let p = Ptrs::new(&mut c);
+    let row_len = row_len.max(1);
+    let mut out = Vec::with_capacity(n / row_len + 1);
+    let mut start = 0;
+    while start < n {
+        let len = row_len.min(n - start);
+        // SAFETY: in bounds of the checked chunk.
+        let [gw, gg, ww, w2, dd] = unsafe {
+            blocks!(5;
+                &p,
+                Io::new(true, E::SLOTS, E::SLOTS, true),
+                start,
+                len,
+                |b, acc| {
+                    let w0 = b.w;
+                    for l in 0..LANES {
+                        let u = e.advance(w0[l], b.g[l], &mut b.a[l], &mut b.b[l]);
+                        b.w[l] = e.apply(w0[l], u);
+                    }
+                    let (wf, gf, w1f) = (widen(&w0), widen(&b.g), widen(&b.w));
+                    add_products(&mut acc[0], &gf, &wf);
+                    add_products(&mut acc[1], &gf, &gf);
+                    add_products(&mut acc[2], &wf, &wf);
+                    add_products(&mut acc[3], &w1f, &w1f);
+                    let d = diff(&w1f, &wf);
+                    add_products(&mut acc[4], &d, &d);
+                },
+            )
+        };
+        out.push((RowPre { gw, gg, ww }, RowPost { w2, dd }));
+        start += len;
+    }
+    out
+}
+
+/// First sweep of a projected update over `[start, start+len)`: advance the state and return
+/// `<w, u>` (f64).
+///
+/// # Safety
+/// As [`blocks`].
+#[inline(always)]
+unsafe fn advance_dot<T: Real, E: ProjElem<T>>(
+    e: &E,
+    p: &Ptrs<T>,
+    start: usize,
+    len: usize,
+    u_out: *mut T,
+) -> f64 {
+    let io = Io {
+        u_out,
+        ..Io::new(true, E::SLOTS, E::SLOTS, false)
+    };
+    let [wu] = blocks!(1; p, io, start, len, |b, acc| {
+        for l in 0..LANES {
+            let u = e.advance(b.w[l], b.g[l], &mut b.a[l], &mut b.b[l]);
+            b.u[l] = u;
+            acc[0][l] += b.w[l].to_f64() * u.to_f64();
+        }
+    });
+    wu
+}
+
+/// Second sweep of a projected update over `[start, start+len)`: `u' = u - coef*w`, write back
+/// where the reference aliases the state (slot 0), then `w' = apply(w, u')`; returns the
+/// post-step sums.
+///
+/// # Safety
+/// As [`blocks`].
+#[inline(always)]
+unsafe fn project_apply<T: Real, E: ProjElem<T>>(
+    e: &E,
+    p: &Ptrs<T>,
+    start: usize,
+    len: usize,
+    coef: T,
+) -> RowPost {
+    let slots_out = if E::ALIASES_SLOT0 { 1 } else { 0 };
+    let [w2, dd] = blocks!(2;
+        p,
+        Io::new(true, E::SLOTS, slots_out, true),
+        start,
+        len,
+        |b, acc| {
+            for l in 0..LANES {
+                let w = b.w[l];
+                let u = e.recompute(b.g[l], b.a[l], b.b[l]) - coef * w;
+                e.store_projected(u, &mut b.a[l]);
+                let w1 = e.apply(w, u);
+                b.w[l] = w1;
+                let (wf, w1f) = (w.to_f64(), w1.to_f64());
+                acc[0][l] += w1f * w1f;
+                acc[1][l] += (w1f - wf) * (w1f - wf);
+            }
+        },
+    );
+    RowPost { w2, dd }
+}
+
+/// Second sweep of a channel-view projected update of one row, with the row's directions kept in
+/// `u` by [`advance_dot`]: `u' = u - coef*w`, written back where the reference aliases the state
+/// (slot 0), `w' = apply(w, u')`; returns the post-step sums.
+///
+/// # Safety
+/// As [`blocks`]; `u` holds `len` elements.
+#[inline(always)]
+unsafe fn project_apply_scratch<T: Real, E: ProjElem<T>>(
+    e: &E,
+    p: &Ptrs<T>,
+    start: usize,
+    len: usize,
+    coef: T,
+    u: *const T,
+) -> RowPost {
+    let slots = if E::ALIASES_SLOT0 { 1 } else { 0 };
+    let io = Io {
+        u_in: u,
+        ..Io::new(false, slots, slots, true)
+    };
+    let [w2, dd] = blocks!(2; p, io, start, len, |b, acc| {
+        let w0 = b.w;
+        for l in 0..LANES {
+            let u = b.u[l] - coef * w0[l];
+            e.store_projected(u, &mut b.a[l]);
+            b.w[l] = e.apply(w0[l], u);
+        }
+        add_post(acc, &w0, &b.w);
+    });
+    RowPost { w2, dd }
+}
+
+/// Channel-view projected update of a chunk of whole rows; `pre` holds this chunk's rows.
+/// Each row is advanced (its directions kept in a row-sized scratch buffer), its coefficient
+/// computed, and then rewritten while still in cache.
+#[inline(always)]
+fn channel_impl<T: Real, E: ProjElem<T>>(
+    e: &E,
+    mut c: Chunk<'_, T>,
+    row_len: usize,
+    pre: &[RowPre],
+    eps: f64,
+) -> Vec<RowPost> {
+    let n = c.check(E::SLOTS);
+    assert_eq!(pre.len() * row_len, n, "fused channel: rows");
+    let p = Ptrs::new(&mut c);
+    let mut scratch = vec![T::ZERO; row_len];
+    let u = scratch.as_mut_ptr();
+    // A plain loop (no iterator closures), so the whole body is compiled into the caller's
+    // instruction-set variant.
+    let mut out = Vec::with_capacity(pre.len());
+    for (r, rp) in pre.iter().enumerate() {
+        let start = r * row_len;
+        // SAFETY: start + row_len <= n; `scratch` holds row_len elements.
+        unsafe {
+            let wu = advance_dot(e, &p, start, row_len, u);
+            let coef = T::from_f64(crate::projection::coefficient(rp.ww, wu, eps));
+            out.push(project_apply_scratch(e, &p, start, row_len, coef, u));
+        }
+    }
+    out
+}
+
+/// Layer view, pass 1 over a chunk: advance the state; returns `<w, u>` over the chunk.
+#[inline(always)]
+fn layer_advance_impl<T: Real, E: ProjElem<T>>(e: &E, mut c: Chunk<'_, T>) -> f64 {
+    let n = c.check(E::SLOTS);
+    let p = Ptrs::new(&mut c);
+    // SAFETY: the whole checked chunk.
+    unsafe { advance_dot(e, &p, 0, n, std::ptr::null_mut()) }
+}
+
+/// Layer view, pass 2 over a chunk of whole rows: project with the tensor's single coefficient
+/// and write; returns per-row post-step sums.
+#[inline(always)]
+fn layer_apply_impl<T: Real, E: ProjElem<T>>(
+    e: &E,
+    mut c: Chunk<'_, T>,
+    row_len: usize,
+    coef: T,
+) -> Vec<RowPost> {
+    let n = c.check(E::SLOTS);
+    let p = Ptrs::new(&mut c);
+    let row_len = row_len.max(1);
+    let mut out = Vec::with_capacity(n.div_ceil(row_len));
+    let mut start = 0;
+    while start < n {
+        let len = row_len.min(n - start);
+        // SAFETY: start + len <= n.
+        out.push(unsafe { project_apply(e, &p, start, len, coef) });
+        start += len;
+    }
+    out
+}
