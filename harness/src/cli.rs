@@ -285,6 +285,18 @@ fn run_config(
             }
         }
     }
+    // The plots and report.md of the results folder (this config's plots included).
+    match crate::report::build_report(out) {
+        Ok(summary) => eprintln!(
+            "report: {} ({} run(s))",
+            summary.report_path.display(),
+            summary.runs_loaded
+        ),
+        Err(e) => eprintln!(
+            "report: not written: {}",
+            format!("{e:#}").replace('\n', " ")
+        ),
+    }
     if failed.is_empty() {
         Ok(0)
     } else {

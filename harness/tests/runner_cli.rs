@@ -1,5 +1,6 @@
 //! The `adamp` binary end to end on the toy configs: `list`, `reproduce` (runs, CSVs, report),
-//! and a second `reproduce` that skips the finished runs.
+//! a second `reproduce` that skips the finished runs, and `run` on one config (runs, plots,
+//! report). The classification configs are exercised by `runner_classification_configs.rs`.
 
 use std::path::Path;
 use std::process::Command;
@@ -46,6 +47,10 @@ fn reproduce_runs_the_toys_and_writes_the_report() {
             "reproduce",
             "--profile",
             "quick",
+            "--only",
+            "toy2d",
+            "--only",
+            "toy3d",
             "--out",
             out_s,
             "--no-progress",
@@ -82,6 +87,10 @@ fn reproduce_runs_the_toys_and_writes_the_report() {
             "reproduce",
             "--profile",
             "quick",
+            "--only",
+            "toy2d",
+            "--only",
+            "toy3d",
             "--out",
             out_s,
             "--no-progress",
@@ -90,4 +99,41 @@ fn reproduce_runs_the_toys_and_writes_the_report() {
     );
     assert_eq!(code, 0, "{stderr}");
     assert!(stderr.matches("skipped").count() >= 10, "{stderr}");
+}
+
+#[test]
+fn run_one_config_writes_its_csvs_plots_and_report() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("results");
+    let out_s = out.to_str().unwrap();
+    let (code, _, stderr) = adamp(
+        &[
+            "run",
+            "configs/toy2d.toml",
+            "--set",
+            "training.steps=40",
+            "--out",
+            out_s,
+            "--no-progress",
+        ],
+        &root,
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let folder = out.join("toy2d/sgdp_0.9/seed-0");
+    for f in ["metrics.csv", "summary.csv", "config.resolved.toml"] {
+        assert!(folder.join(f).is_file(), "{}/{f}", folder.display());
+    }
+    for plot in ["figure2", "final_metric", "toy2d_w_norm"] {
+        for ext in ["png", "svg"] {
+            let p = out.join(format!("toy2d/plots/{plot}.{ext}"));
+            assert!(p.is_file(), "{}: {stderr}", p.display());
+        }
+    }
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(report.contains("2D scale-invariant toy"), "{report}");
+    assert!(
+        report.contains("27.87"),
+        "the paper's momentum-0.99 norm beside ours"
+    );
 }

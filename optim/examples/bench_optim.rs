@@ -156,18 +156,27 @@ fn param_list(m: &Model) -> Result<ParamList> {
 
 /// Median wall time of `step` over `ITERS` runs after `WARMUP`, with `prepare` (untimed) before
 /// each.
-fn median_ms<P>(mut prepare: impl FnMut() -> P, mut step: impl FnMut(P)) -> f64 {
+///
+/// `prepare`'s value is dropped after the clock stops (freeing the gradients is not part of a
+/// step). `--min` reports the fastest run instead of the median (steadier on a shared machine).
+fn median_ms<P>(mut prepare: impl FnMut() -> P, mut step: impl FnMut(&P)) -> f64 {
     let mut t = Vec::new();
     for i in 0..WARMUP + ITERS {
         let p = prepare();
         let s = Instant::now();
-        step(p);
+        step(&p);
+        let ms = s.elapsed().as_secs_f64() * 1e3;
+        drop(p);
         if i >= WARMUP {
-            t.push(s.elapsed().as_secs_f64() * 1e3);
+            t.push(ms);
         }
     }
     t.sort_by(|a, b| a.total_cmp(b));
-    t[t.len() / 2]
+    if std::env::args().any(|a| a == "--min") {
+        t[0]
+    } else {
+        t[t.len() / 2]
+    }
 }
 
 /// Streaming bandwidth in bytes/s: `a = b + s*c` over 3 x 256 MiB f32 arrays on the rayon pool.
@@ -265,7 +274,7 @@ fn main() -> anyhow_free::Result {
         let ms = median_ms(
             || grad_store(&m).expect("gradients"),
             |gs| {
-                o.step(&gs).expect("step");
+                o.step(gs).expect("step");
             },
         );
         rows.push(Row {
@@ -377,7 +386,7 @@ fn main() -> anyhow_free::Result {
         reset(&m)?;
         let ms = median_ms(
             || grad_store(&m).expect("gradients"),
-            |gs| o.step(&gs).expect("candle-nn step"),
+            |gs| o.step(gs).expect("candle-nn step"),
         );
         rows.push(Row {
             optimizer: "adamw",

@@ -296,63 +296,204 @@ fn add_products(acc: &mut [f64; LANES], x: &[f64; LANES], y: &[f64; LANES]) {
     }
 }
 
-/// `x - y` lane by lane.
-#[inline(always)]
-fn diff(x: &[f64; LANES], y: &[f64; LANES]) -> [f64; LANES] {
-    let mut out = [0.0; LANES];
-    for l in 0..LANES {
-        out[l] = x[l] - y[l];
-    }
-    out
-}
-
-/// The post-step sums of a block: `acc[0] += w1^2`, `acc[1] += (w1 - w0)^2` (f64, per lane).
-#[inline(always)]
-fn add_post<T: Real>(acc: &mut [[f64; LANES]], w0: &[T; LANES], w1: &[T; LANES]) {
-    let (wf, w1f) = (widen(w0), widen(w1));
-    let d = diff(&w1f, &wf);
-    add_products(&mut acc[0], &w1f, &w1f);
-    add_products(&mut acc[1], &d, &d);
-}
-
 /// One row's `[<g,w>, ||g||^2, ||w||^2, sum(g*0)]` (the last is 0 exactly when every `g` is
-/// finite), in `LANES` f64 accumulators combined in a fixed order. Written as plain slice blocks
-/// rather than with [`blocks!`], whose larger block structure kept the compiler from
-/// vectorising these sums (it emitted scalar and 2-wide f64 code).
+/// finite), in `LANES` f64 accumulators (lane `l` takes the elements `l, l+LANES, ...`) summed in
+/// lane order. f32 rows use explicit AVX2 code where the CPU has it (AVX-512 intrinsics need Rust 1.89,
+/// above the crate's MSRV): the compiler turned
+/// the portable loop into scalar and 2-wide code, which made this read-only pass compute-bound.
+/// Every path does the same f64 operations lane by lane (no fused multiply-add), so the sums are
+/// bit-identical whichever runs.
 #[inline(always)]
 fn row_pre<T: Real>(w: &[T], g: &[T]) -> [f64; 4] {
-    let mut acc = [[0.0f64; LANES]; 4];
-    let mut add = |wb: &[T; LANES], gb: &[T; LANES]| {
-        let (wf, gf) = (widen(wb), widen(gb));
-        add_products(&mut acc[0], &gf, &wf);
-        add_products(&mut acc[1], &gf, &gf);
-        add_products(&mut acc[2], &wf, &wf);
-        add_products(&mut acc[3], &gf, &[0.0; LANES]);
-    };
-    let (wc, gc) = (w.chunks_exact(LANES), g.chunks_exact(LANES));
-    let (wt, gt) = (wc.remainder(), gc.remainder());
-    for (wb, gb) in wc.zip(gc) {
-        // Always `Ok`: `chunks_exact` yields LANES elements.
-        if let (Ok(wb), Ok(gb)) = (<&[T; LANES]>::try_from(wb), <&[T; LANES]>::try_from(gb)) {
-            add(wb, gb);
+    #[cfg(target_arch = "x86_64")]
+    if std::any::TypeId::of::<T>() == std::any::TypeId::of::<f32>() {
+        // SAFETY: `T` is `f32`, so the slices are `f32` slices of the same lengths.
+        let (w32, g32) = unsafe {
+            (
+                std::slice::from_raw_parts(w.as_ptr() as *const f32, w.len()),
+                std::slice::from_raw_parts(g.as_ptr() as *const f32, g.len()),
+            )
+        };
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU has AVX2 (and AVX).
+            return unsafe { x86::row_pre_f32_avx2(w32, g32) };
         }
     }
+    row_pre_portable(w, g)
+}
+
+/// [`row_pre`] without explicit SIMD (the reference the vector versions must match bit for bit).
+#[inline(always)]
+fn row_pre_portable<T: Real>(w: &[T], g: &[T]) -> [f64; 4] {
+    let (mut acc, k) = ([[0.0f64; LANES]; 4], w.len().min(g.len()) / LANES * LANES);
+    let mut o = 0;
+    while o < k {
+        let (mut wb, mut gb) = ([T::ZERO; LANES], [T::ZERO; LANES]);
+        wb.copy_from_slice(&w[o..o + LANES]);
+        gb.copy_from_slice(&g[o..o + LANES]);
+        add_pre(&mut acc, &widen(&wb), &widen(&gb));
+        o += LANES;
+    }
+    finish_pre(acc, &w[k..], &g[k..])
+}
+
+/// `acc += [g*w, g*g, w*w, g*0]` lane by lane.
+#[inline(always)]
+fn add_pre(acc: &mut [[f64; LANES]; 4], wf: &[f64; LANES], gf: &[f64; LANES]) {
+    add_products(&mut acc[0], gf, wf);
+    add_products(&mut acc[1], gf, gf);
+    add_products(&mut acc[2], wf, wf);
+    add_products(&mut acc[3], gf, &[0.0; LANES]);
+}
+
+/// Add the row's last partial block (padded with w = g = 0, which adds 0 to every sum) and sum
+/// the lanes.
+#[inline(always)]
+fn finish_pre<T: Real>(mut acc: [[f64; LANES]; 4], wt: &[T], gt: &[T]) -> [f64; 4] {
     if !wt.is_empty() {
-        // The last block padded with w = g = 0, which adds 0 to every sum.
         let (mut wb, mut gb) = ([T::ZERO; LANES], [T::ZERO; LANES]);
         wb[..wt.len()].copy_from_slice(wt);
         gb[..gt.len()].copy_from_slice(gt);
-        add(&wb, &gb);
+        add_pre(&mut acc, &widen(&wb), &widen(&gb));
     }
-    let mut out = [0.0f64; 4];
-    for k in 0..4 {
-        let mut s = 0.0;
-        for l in 0..LANES {
-            s += acc[k][l];
+    [
+        lane_sum(&acc[0]),
+        lane_sum(&acc[1]),
+        lane_sum(&acc[2]),
+        lane_sum(&acc[3]),
+    ]
+}
+
+/// One row's post-step sums `[||w1||^2, ||w1 - w0||^2]` from the old row `w0` and the new row
+/// `w1`, in `LANES` f64 accumulators summed in lane order; explicit AVX2 code for f32 rows
+/// where the CPU has it (bit-identical to the portable loop, as [`row_pre`]).
+#[inline(always)]
+fn row_post<T: Real>(w0: &[T], w1: &[T]) -> [f64; 2] {
+    #[cfg(target_arch = "x86_64")]
+    if std::any::TypeId::of::<T>() == std::any::TypeId::of::<f32>()
+        && std::arch::is_x86_feature_detected!("avx2")
+    {
+        // SAFETY: `T` is `f32`; the CPU has AVX2.
+        return unsafe {
+            x86::row_post_f32_avx2(
+                std::slice::from_raw_parts(w0.as_ptr() as *const f32, w0.len()),
+                std::slice::from_raw_parts(w1.as_ptr() as *const f32, w1.len()),
+            )
+        };
+    }
+    row_post_portable(w0, w1)
+}
+
+/// [`row_post`] without explicit SIMD (the reference the vector version must match bit for bit).
+#[inline(always)]
+fn row_post_portable<T: Real>(w0: &[T], w1: &[T]) -> [f64; 2] {
+    let (mut acc, k) = ([[0.0f64; LANES]; 2], w0.len().min(w1.len()) / LANES * LANES);
+    let mut o = 0;
+    while o < k {
+        let (mut a, mut b) = ([T::ZERO; LANES], [T::ZERO; LANES]);
+        a.copy_from_slice(&w0[o..o + LANES]);
+        b.copy_from_slice(&w1[o..o + LANES]);
+        add_post(&mut acc, &widen(&a), &widen(&b));
+        o += LANES;
+    }
+    finish_post(acc, &w0[k..], &w1[k..])
+}
+
+/// `acc += [w1*w1, (w1-w0)*(w1-w0)]` lane by lane.
+#[inline(always)]
+fn add_post(acc: &mut [[f64; LANES]; 2], w0: &[f64; LANES], w1: &[f64; LANES]) {
+    let mut d = [0.0; LANES];
+    for l in 0..LANES {
+        d[l] = w1[l] - w0[l];
+    }
+    add_products(&mut acc[0], w1, w1);
+    add_products(&mut acc[1], &d, &d);
+}
+
+/// Add the row's last partial block (padded with zeros, which add 0) and sum the lanes.
+#[inline(always)]
+fn finish_post<T: Real>(mut acc: [[f64; LANES]; 2], w0t: &[T], w1t: &[T]) -> [f64; 2] {
+    if !w0t.is_empty() {
+        let (mut a, mut b) = ([T::ZERO; LANES], [T::ZERO; LANES]);
+        a[..w0t.len()].copy_from_slice(w0t);
+        b[..w1t.len()].copy_from_slice(w1t);
+        add_post(&mut acc, &widen(&a), &widen(&b));
+    }
+    [lane_sum(&acc[0]), lane_sum(&acc[1])]
+}
+
+/// Explicit-SIMD versions of [`row_pre`] for f32 rows (lane `l` of the f64 vectors is
+/// accumulator lane `l`).
+#[cfg(target_arch = "x86_64")]
+mod x86 {
+    use super::{finish_post, finish_pre, LANES};
+    use std::arch::x86_64::*;
+
+    /// # Safety
+    /// The CPU supports AVX2.
+    #[target_feature(enable = "avx2")]
+    pub(super) unsafe fn row_post_f32_avx2(w0: &[f32], w1: &[f32]) -> [f64; 2] {
+        let k = w0.len().min(w1.len()) / LANES * LANES;
+        // [quantity][half]: lanes 0..4 and 4..8.
+        let mut v = [[_mm256_setzero_pd(); 2]; 2];
+        let mut o = 0;
+        while o < k {
+            for h in 0..2 {
+                // SAFETY: o + LANES <= k <= len.
+                let a = _mm256_cvtps_pd(_mm_loadu_ps(w0.as_ptr().add(o + 4 * h)));
+                let b = _mm256_cvtps_pd(_mm_loadu_ps(w1.as_ptr().add(o + 4 * h)));
+                let d = _mm256_sub_pd(b, a);
+                v[0][h] = _mm256_add_pd(v[0][h], _mm256_mul_pd(b, b));
+                v[1][h] = _mm256_add_pd(v[1][h], _mm256_mul_pd(d, d));
+            }
+            o += LANES;
         }
-        out[k] = s;
+        let mut acc = [[0.0f64; LANES]; 2];
+        for (a, q) in acc.iter_mut().zip(v) {
+            _mm256_storeu_pd(a.as_mut_ptr(), q[0]);
+            _mm256_storeu_pd(a.as_mut_ptr().add(4), q[1]);
+        }
+        finish_post(acc, &w0[k..], &w1[k..])
     }
-    out
+
+    /// # Safety
+    /// The CPU supports AVX2.
+    #[target_feature(enable = "avx2")]
+    pub(super) unsafe fn row_pre_f32_avx2(w: &[f32], g: &[f32]) -> [f64; 4] {
+        let k = w.len().min(g.len()) / LANES * LANES;
+        // [quantity][half]: lanes 0..4 and 4..8.
+        let mut v = [[_mm256_setzero_pd(); 2]; 4];
+        let zero = _mm256_setzero_pd();
+        let mut o = 0;
+        while o < k {
+            for h in 0..2 {
+                // SAFETY: o + LANES <= k <= len.
+                let wf = _mm256_cvtps_pd(_mm_loadu_ps(w.as_ptr().add(o + 4 * h)));
+                let gf = _mm256_cvtps_pd(_mm_loadu_ps(g.as_ptr().add(o + 4 * h)));
+                v[0][h] = _mm256_add_pd(v[0][h], _mm256_mul_pd(gf, wf));
+                v[1][h] = _mm256_add_pd(v[1][h], _mm256_mul_pd(gf, gf));
+                v[2][h] = _mm256_add_pd(v[2][h], _mm256_mul_pd(wf, wf));
+                v[3][h] = _mm256_add_pd(v[3][h], _mm256_mul_pd(gf, zero));
+            }
+            o += LANES;
+        }
+        let mut acc = [[0.0f64; LANES]; 4];
+        for (a, q) in acc.iter_mut().zip(v) {
+            _mm256_storeu_pd(a.as_mut_ptr(), q[0]);
+            _mm256_storeu_pd(a.as_mut_ptr().add(4), q[1]);
+        }
+        finish_pre(acc, &w[k..], &g[k..])
+    }
+}
+
+/// The lanes of an accumulator summed in lane order.
+#[inline(always)]
+fn lane_sum(acc: &[f64; LANES]) -> f64 {
+    let mut s = 0.0;
+    for a in acc {
+        s += a;
+    }
+    s
 }
 
 /// Per-row `<g,w>`, `||g||^2`, `||w||^2` over a chunk, and whether every gradient element is
@@ -418,18 +559,18 @@ fn plain_impl<T: Real, E: Elem<T>>(
                 start,
                 len,
                 |b, acc| {
-                    let w0 = b.w;
                     for l in 0..LANES {
-                        let u = e.advance(w0[l], b.g[l], &mut b.a[l], &mut b.b[l]);
-                        b.w[l] = e.apply(w0[l], u);
+                        let (w, g) = (b.w[l], b.g[l]);
+                        let u = e.advance(w, g, &mut b.a[l], &mut b.b[l]);
+                        let w1 = e.apply(w, u);
+                        b.w[l] = w1;
+                        let (wf, gf, w1f) = (w.to_f64(), g.to_f64(), w1.to_f64());
+                        acc[0][l] += gf * wf;
+                        acc[1][l] += gf * gf;
+                        acc[2][l] += wf * wf;
+                        acc[3][l] += w1f * w1f;
+                        acc[4][l] += (w1f - wf) * (w1f - wf);
                     }
-                    let (wf, gf, w1f) = (widen(&w0), widen(&b.g), widen(&b.w));
-                    add_products(&mut acc[0], &gf, &wf);
-                    add_products(&mut acc[1], &gf, &gf);
-                    add_products(&mut acc[2], &wf, &wf);
-                    add_products(&mut acc[3], &w1f, &w1f);
-                    let d = diff(&w1f, &wf);
-                    add_products(&mut acc[4], &d, &d);
                 },
             )
         };
@@ -506,8 +647,11 @@ unsafe fn project_apply<T: Real, E: ProjElem<T>>(
 /// `u` by [`advance_dot`]: `u' = u - coef*w`, written back where the reference aliases the state
 /// (slot 0), `w' = apply(w, u')`; returns the post-step sums.
 ///
+/// The old weights are kept in `u` (in cache, in place of the directions just used), so that the
+/// post-step sums can be taken from the old and new rows by [`row_post`]'s vector code.
+///
 /// # Safety
-/// As [`blocks`]; `u` holds `len` elements.
+/// As [`blocks`]; `u` holds `len` elements and does not overlap the chunk.
 #[inline(always)]
 unsafe fn project_apply_scratch<T: Real, E: ProjElem<T>>(
     e: &E,
@@ -515,22 +659,27 @@ unsafe fn project_apply_scratch<T: Real, E: ProjElem<T>>(
     start: usize,
     len: usize,
     coef: T,
-    u: *const T,
+    u: *mut T,
 ) -> RowPost {
     let slots = if E::ALIASES_SLOT0 { 1 } else { 0 };
     let io = Io {
         u_in: u,
+        u_out: u,
         ..Io::new(false, slots, slots, true)
     };
-    let [w2, dd] = blocks!(2; p, io, start, len, |b, acc| {
-        let w0 = b.w;
+    // One (unused) accumulator: `blocks!` needs at least one.
+    let [_] = blocks!(1; p, io, start, len, |b, _acc| {
         for l in 0..LANES {
-            let u = b.u[l] - coef * w0[l];
+            let w = b.w[l];
+            let u = b.u[l] - coef * w;
             e.store_projected(u, &mut b.a[l]);
-            b.w[l] = e.apply(w0[l], u);
+            b.w[l] = e.apply(w, u);
+            b.u[l] = w;
         }
-        add_post(acc, &w0, &b.w);
     });
+    let w0 = std::slice::from_raw_parts(u as *const T, len);
+    let w1 = std::slice::from_raw_parts(p.w.add(start) as *const T, len);
+    let [w2, dd] = row_post(w0, w1);
     RowPost { w2, dd }
 }
 
@@ -595,4 +744,48 @@ fn layer_apply_impl<T: Real, E: ProjElem<T>>(
         start += len;
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Deterministic f32 values of mixed sign and magnitude (a small LCG).
+    fn values(n: usize, seed: u32) -> Vec<f32> {
+        let mut x = seed;
+        (0..n)
+            .map(|_| {
+                x = x.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                ((x >> 8) as f32 / (1u32 << 24) as f32 - 0.5) * 3.0
+            })
+            .collect()
+    }
+
+    fn bits<const K: usize>(v: [f64; K]) -> [u64; K] {
+        v.map(f64::to_bits)
+    }
+
+    /// The row sums of the vector code (whichever this CPU runs) equal the portable loop's bit
+    /// for bit, with and without a partial last block, and the non-finite check still fires.
+    #[test]
+    fn vector_row_sums_match_the_portable_loop_bit_for_bit() {
+        for n in [0, 1, 7, 8, 9, 147, 576, 4608 + 5] {
+            let (w, mut g) = (values(n, 1), values(n, 2));
+            assert_eq!(
+                bits(row_pre(&w, &g)),
+                bits(row_pre_portable(&w, &g)),
+                "pre, n={n}"
+            );
+            assert_eq!(
+                bits(row_post(&w, &g)),
+                bits(row_post_portable(&w, &g)),
+                "post, n={n}"
+            );
+            if n > 0 {
+                g[n - 1] = f32::INFINITY;
+                assert!(row_pre(&w, &g)[3].is_nan(), "inf not caught, n={n}");
+                assert!(row_pre_portable(&w, &g)[3].is_nan());
+            }
+        }
+    }
 }
