@@ -345,3 +345,42 @@ fn empty_results_folder_writes_a_report_saying_so() {
     let report = std::fs::read_to_string(dir.path().join("report.md")).unwrap();
     assert!(report.contains("No runs found."));
 }
+
+#[test]
+fn also_metrics_get_their_own_tables_with_the_papers_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let report = "benchmark = \"imagenet_analysis\"\ntitle = \"Analysis\"\nscale = \"embedded\"\ndataset = \"Fashion-MNIST\"\nmetric = \"eval_top1\"\nhigher_is_better = true\npairs = [[\"momentum_sgd\", \"sgdp\"]]\nalso = [\"mean_weight_norm\"]";
+    for label in ["momentum_sgd", "sgdp"] {
+        for seed in 0..2u64 {
+            write_run(
+                root,
+                &FakeRun {
+                    config: "analysis",
+                    label,
+                    seed,
+                    report,
+                    metric: "eval_top1",
+                    evals: [50.0, 60.0 + seed as f64],
+                    diverged: false,
+                    incomplete: false,
+                    toy_metrics: &[],
+                },
+            );
+        }
+    }
+    build_report(root).unwrap();
+    let md = std::fs::read_to_string(root.join("report.md")).unwrap();
+    assert!(md.contains("Also reported: `mean_weight_norm`"), "{md}");
+    // summary.csv's final mean_weight_norm is 1.2 for every run (see write_run).
+    assert!(
+        md.contains("| optimizer | ours: `mean_weight_norm` mean ± std"),
+        "{md}"
+    );
+    assert!(md.contains("| momentum_sgd | 1.2000 ± 0.0000 |"), "{md}");
+    // The paper's final mean weight norms beside ours: momentum SGD 3.95, SGDP 1.94.
+    assert!(md.contains("3.95") && md.contains("1.94"), "{md}");
+    // The headline table is still there, with the paper's top-1.
+    assert!(md.contains("| momentum_sgd | 60.5000 ± 0.7071 |"), "{md}");
+    assert!(md.contains("66.6"), "{md}");
+}

@@ -127,9 +127,9 @@ fn a_missing_dataset_folder_is_an_error_naming_it() {
     };
     let spec = config::load(&path, &options).unwrap().runs().remove(0);
     let out = tempfile::tempdir().unwrap();
-    let err = train::run(&spec, &RunOptions::new(out.path()))
-        .err()
-        .expect("a missing dataset must fail");
+    let Err(err) = train::run(&spec, &RunOptions::new(out.path())) else {
+        panic!("a missing dataset must fail");
+    };
     let text = format!("{err:#}");
     assert!(text.contains("/nonexistent/imagenet"), "{text}");
 }

@@ -190,6 +190,10 @@ pub struct ReportConfig {
     /// (baseline label, P label) pairs for the paired difference.
     #[serde(default)]
     pub pairs: Vec<(String, String)>,
+    /// Further summary.csv columns the report tabulates beside the headline (e.g.
+    /// `mean_weight_norm` for the paper's weight-norm analysis), each with its paired differences.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub also: Vec<String>,
     /// The paper's row within the benchmark (model/setting), when the benchmark has several.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub paper_row: Option<String>,

@@ -41,6 +41,8 @@ pub struct ReportSpec {
     pub pairs: Vec<(String, String)>,
     /// Optional row of the paper's table (e.g. `resnet18`).
     pub paper_row: Option<String>,
+    /// Further summary.csv columns tabulated beside the headline (`[report].also`).
+    pub also: Vec<String>,
 }
 
 /// A numeric series (x ascending as written by the runner).
@@ -331,6 +333,15 @@ pub fn read_report_spec(path: &Path, config_name: &str) -> Result<(ReportSpec, O
             .and_then(|v| v.as_bool()),
         pairs,
         paper_row: toml_str(report, "paper_row"),
+        also: report
+            .and_then(|t| t.get("also"))
+            .and_then(|v| v.as_array())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default(),
     };
     Ok((spec, toml_str(doc.get("meta"), "git_revision")))
 }

@@ -151,15 +151,38 @@ fn render_config(out: &mut String, cfg: &ConfigRuns, skipped: usize) {
         render_plot_links(out, cfg);
         return;
     };
-    let direction = match spec.higher_is_better {
+    render_metric_tables(out, cfg, metric, spec.higher_is_better, true);
+    for extra in &spec.also {
+        let _ = writeln!(
+            out,
+            "Also reported: `{extra}` (final value of each run's summary.csv).\n"
+        );
+        render_metric_tables(out, cfg, extra, None, false);
+    }
+    render_plot_links(out, cfg);
+}
+
+/// The per-optimizer table and the paired-difference table of one summary.csv column, with the
+/// paper's numbers for that metric beside ours.
+fn render_metric_tables(
+    out: &mut String,
+    cfg: &ConfigRuns,
+    metric: &str,
+    higher_is_better: Option<bool>,
+    headline: bool,
+) {
+    let spec = &cfg.runs[0].spec;
+    let direction = match higher_is_better {
         Some(true) => " (higher is better)",
         Some(false) => " (lower is better)",
         None => "",
     };
-    let _ = writeln!(
-        out,
-        "- Headline metric: `{metric}`{direction}, final value of each run's summary.csv.\n"
-    );
+    if headline {
+        let _ = writeln!(
+            out,
+            "- Headline metric: `{metric}`{direction}, final value of each run's summary.csv.\n"
+        );
+    }
 
     let selection = PaperSelection::new(&spec.benchmark, spec.paper_row.as_deref(), metric);
     let mut labels: BTreeMap<&str, Vec<&RunData>> = BTreeMap::new();
@@ -229,7 +252,7 @@ fn render_config(out: &mut String, cfg: &ConfigRuns, skipped: usize) {
             } else {
                 "—".to_string()
             };
-            let verdict = match (diff.stats.n, spec.higher_is_better) {
+            let verdict = match (diff.stats.n, higher_is_better) {
                 (0, _) | (_, None) => "—".to_string(),
                 (_, Some(hib)) => {
                     let m = diff.stats.mean;
@@ -277,7 +300,6 @@ fn render_config(out: &mut String, cfg: &ConfigRuns, skipped: usize) {
         }
         let _ = writeln!(out);
     }
-    render_plot_links(out, cfg);
 }
 
 fn render_plot_links(out: &mut String, cfg: &ConfigRuns) {

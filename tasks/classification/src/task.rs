@@ -64,13 +64,10 @@ impl ClassificationTask {
         let opened = open_classification(kind, &dir).map_err(data_err)?;
         let train_source = maybe_prefix(opened.train.clone(), data.train_subset);
         let test_source = maybe_prefix(opened.test.clone(), data.test_subset);
-        let cutmix = match &settings.cutmix {
-            Some(c) => Some(CutMix {
-                alpha: c.alpha,
-                prob: c.prob,
-            }),
-            None => None,
-        };
+        let cutmix = settings.cutmix.map(|c| CutMix {
+            alpha: c.alpha,
+            prob: c.prob,
+        });
         let train = BatchLoader::new(
             train_source.clone(),
             opened.train_transform.clone(),
