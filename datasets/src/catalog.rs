@@ -161,3 +161,40 @@ pub fn open_classification(kind: DatasetKind, dir: &Path) -> Result<Classificati
         }
     }
 }
+
+/// Opens an ImageNet-style classification dataset published on the Hugging Face hub as parquet
+/// (`image {bytes}`, `label`), from the local hub cache `cache` (see
+/// [`crate::hf_parquet::hub_cache_dir`]; `HF_HUB_OFFLINE` holds trivially: nothing is
+/// downloaded). Uses ImageNet's transforms (RandomResizedCrop(224) + flip; resize 256 + centre
+/// crop 224) and class names from the parquet metadata.
+pub fn open_hf_classification(
+    cache: &Path,
+    repo: &str,
+    revision: &str,
+    splits: (&str, &str),
+    columns: &crate::hf_parquet::HfColumns,
+) -> Result<ClassificationData> {
+    use crate::hf_parquet::HfParquetImages;
+    let train = HfParquetImages::from_cache(cache, repo, revision, splits.0, columns)?;
+    let test = HfParquetImages::from_cache(cache, repo, revision, splits.1, columns)?;
+    let class_names = if train.class_names().is_empty() {
+        (0..train.num_classes()).map(|c| c.to_string()).collect()
+    } else {
+        train.class_names().to_vec()
+    };
+    Ok(ClassificationData {
+        kind: DatasetKind::ImageNet,
+        train: Arc::new(train),
+        test: Arc::new(test),
+        class_names,
+        channels: 3,
+        train_transform: Transform {
+            augment: Augment::imagenet_train(),
+            normalize: Normalize::imagenet(),
+        },
+        eval_transform: Transform {
+            augment: Augment::imagenet_eval(),
+            normalize: Normalize::imagenet(),
+        },
+    })
+}

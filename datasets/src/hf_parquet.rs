@@ -310,13 +310,6 @@ impl ImageSource for HfParquetImages {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use parquet::basic::Compression;
-    use parquet::data_type::{ByteArray, ByteArrayType, Int64Type};
-    use parquet::file::metadata::KeyValue;
-    use parquet::file::properties::WriterProperties;
-    use parquet::file::writer::SerializedFileWriter;
-    use parquet::schema::parser::parse_message_type;
-    use std::sync::Arc;
 
     fn png(w: u32, h: u32, v: u8) -> Vec<u8> {
         let img = image::RgbImage::from_fn(w, h, |x, y| image::Rgb([v, x as u8, y as u8]));
@@ -325,48 +318,8 @@ mod tests {
         out.into_inner()
     }
 
-    /// Writes a parquet file as the `datasets` library does: `image {bytes, path}`, `label`
-    /// int64, snappy, with the `huggingface` features metadata naming the classes.
     fn write_hf_parquet(path: &Path, images: &[Vec<u8>], labels: &[i64]) {
-        let schema = Arc::new(
-            parse_message_type(
-                "message schema { optional group image { optional binary bytes; \
-                 optional binary path (STRING); } optional int64 label; }",
-            )
-            .unwrap(),
-        );
-        let meta = r#"{"info": {"features": {"image": {"_type": "Image"}, "label": {"names": ["cat", "dog", "emu"], "_type": "ClassLabel"}}}}"#;
-        let props = Arc::new(
-            WriterProperties::builder()
-                .set_compression(Compression::SNAPPY)
-                .set_key_value_metadata(Some(vec![KeyValue::new(
-                    "huggingface".into(),
-                    meta.to_string(),
-                )]))
-                .build(),
-        );
-        let file = std::fs::File::create(path).unwrap();
-        let mut w = SerializedFileWriter::new(file, schema, props).unwrap();
-        let mut rg = w.next_row_group().unwrap();
-        let n = images.len();
-        let bytes: Vec<ByteArray> = images.iter().map(|b| ByteArray::from(b.clone())).collect();
-        let mut col = rg.next_column().unwrap().unwrap();
-        col.typed::<ByteArrayType>()
-            .write_batch(&bytes, Some(&vec![2; n]), None)
-            .unwrap();
-        col.close().unwrap();
-        let mut col = rg.next_column().unwrap().unwrap();
-        col.typed::<ByteArrayType>()
-            .write_batch(&[], Some(&vec![1; n]), None)
-            .unwrap();
-        col.close().unwrap();
-        let mut col = rg.next_column().unwrap().unwrap();
-        col.typed::<Int64Type>()
-            .write_batch(labels, Some(&vec![1; n]), None)
-            .unwrap();
-        col.close().unwrap();
-        rg.close().unwrap();
-        w.close().unwrap();
+        crate::testdata::write_hf_parquet(path, images, labels, &["cat", "dog", "emu"]).unwrap();
     }
 
     /// A hub cache holding `org/tiny` at `main` with train (2 files) and test splits.

@@ -5,6 +5,14 @@
 
 use std::io::Write;
 use std::path::Path;
+use std::sync::Arc;
+
+use parquet::basic::Compression;
+use parquet::data_type::{ByteArray, ByteArrayType, Int64Type};
+use parquet::file::metadata::KeyValue;
+use parquet::file::properties::WriterProperties;
+use parquet::file::writer::SerializedFileWriter;
+use parquet::schema::parser::parse_message_type;
 
 use crate::error::{DatasetError, Result};
 use crate::idx::{IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC};
@@ -145,10 +153,128 @@ pub fn write_image_folder(
     Ok(())
 }
 
+/// Write a parquet file as the Hugging Face `datasets` library does: an `image {bytes, path}`
+/// group of encoded images, an int64 `label`, snappy compression, and the `huggingface` features
+/// metadata naming the classes.
+pub fn write_hf_parquet(
+    path: &Path,
+    images: &[Vec<u8>],
+    labels: &[i64],
+    classes: &[&str],
+) -> Result<()> {
+    let bad = |e: parquet::errors::ParquetError| DatasetError::Config {
+        name: path.display().to_string(),
+        reason: format!("could not write parquet: {e}"),
+    };
+    let schema = Arc::new(
+        parse_message_type(
+            "message schema { optional group image { optional binary bytes; \
+             optional binary path (STRING); } optional int64 label; }",
+        )
+        .map_err(bad)?,
+    );
+    let names: Vec<String> = classes.iter().map(|c| format!("\"{c}\"")).collect();
+    let meta = format!(
+        r#"{{"info": {{"features": {{"image": {{"_type": "Image"}}, "label": {{"names": [{}], "_type": "ClassLabel"}}}}}}}}"#,
+        names.join(", ")
+    );
+    let props = Arc::new(
+        WriterProperties::builder()
+            .set_compression(Compression::SNAPPY)
+            .set_key_value_metadata(Some(vec![KeyValue::new("huggingface".into(), meta)]))
+            .build(),
+    );
+    let file = std::fs::File::create(path).map_err(|e| io_err(path, e))?;
+    let mut w = SerializedFileWriter::new(file, schema, props).map_err(bad)?;
+    let mut rg = w.next_row_group().map_err(bad)?;
+    let n = images.len();
+    let bytes: Vec<ByteArray> = images.iter().map(|b| ByteArray::from(b.clone())).collect();
+    let mut col = rg.next_column().map_err(bad)?.ok_or_else(|| {
+        bad(parquet::errors::ParquetError::General(
+            "no image.bytes column".into(),
+        ))
+    })?;
+    col.typed::<ByteArrayType>()
+        .write_batch(&bytes, Some(&vec![2; n]), None)
+        .map_err(bad)?;
+    col.close().map_err(bad)?;
+    let mut col = rg.next_column().map_err(bad)?.ok_or_else(|| {
+        bad(parquet::errors::ParquetError::General(
+            "no image.path column".into(),
+        ))
+    })?;
+    col.typed::<ByteArrayType>()
+        .write_batch(&[], Some(&vec![1; n]), None)
+        .map_err(bad)?;
+    col.close().map_err(bad)?;
+    let mut col = rg.next_column().map_err(bad)?.ok_or_else(|| {
+        bad(parquet::errors::ParquetError::General(
+            "no label column".into(),
+        ))
+    })?;
+    col.typed::<Int64Type>()
+        .write_batch(labels, Some(&vec![1; n]), None)
+        .map_err(bad)?;
+    col.close().map_err(bad)?;
+    rg.close().map_err(bad)?;
+    w.close().map_err(bad)?;
+    Ok(())
+}
+
+/// A dataset in the Hugging Face hub cache layout under `cache`
+/// (`datasets--<org>--<name>/refs/main`, `snapshots/<commit>/data/{train,validation}-00000-of-00001.parquet`):
+/// `classes` classes of `per_class` PNG images of `size`x`size` per split.
+pub fn write_hf_cache_dataset(
+    cache: &Path,
+    repo: &str,
+    classes: usize,
+    per_class: usize,
+    size: u32,
+    seed: u64,
+) -> Result<()> {
+    let commit = "0123456789abcdef0123456789abcdef01234567";
+    let dir = cache.join(format!("datasets--{}", repo.replace('/', "--")));
+    let data = dir.join("snapshots").join(commit).join("data");
+    std::fs::create_dir_all(&data).map_err(|e| io_err(&data, e))?;
+    std::fs::create_dir_all(dir.join("refs")).map_err(|e| io_err(&dir, e))?;
+    std::fs::write(dir.join("refs/main"), commit).map_err(|e| io_err(&dir, e))?;
+    let names: Vec<String> = (0..classes).map(|c| format!("class_{c}")).collect();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let mut state = seed;
+    for split in ["train", "validation"] {
+        let mut images = Vec::new();
+        let mut labels = Vec::new();
+        for i in 0..classes * per_class {
+            let c = i % classes;
+            let grey = class_image(size as usize, size as usize, c % 10, &mut state);
+            let img = image::RgbImage::from_fn(size, size, |x, y| {
+                let v = grey[(y * size + x) as usize];
+                image::Rgb([v, v / 2, 255 - v])
+            });
+            let mut png = std::io::Cursor::new(Vec::new());
+            img.write_to(&mut png, image::ImageFormat::Png)
+                .map_err(|e| DatasetError::Config {
+                    name: split.to_string(),
+                    reason: format!("could not encode a PNG: {e}"),
+                })?;
+            images.push(png.into_inner());
+            labels.push(c as i64);
+        }
+        write_hf_parquet(
+            &data.join(format!("{split}-00000-of-00001.parquet")),
+            &images,
+            &labels,
+            &names,
+        )?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::catalog::{open_classification, DatasetKind};
+    use crate::source::ImageSource;
 
     #[test]
     fn generated_idx_and_folder_data_read_back_through_the_real_loaders() {
@@ -166,5 +292,19 @@ mod tests {
         let d = open_classification(DatasetKind::ImageNet, &t.path().join("in")).unwrap();
         assert_eq!((d.train.len(), d.num_classes()), (6, 3));
         assert_eq!(d.test.image(0).unwrap().channels, 3);
+
+        write_hf_cache_dataset(&t.path().join("hub"), "org/tiny", 3, 2, 16, 1).unwrap();
+        let cols = crate::hf_parquet::HfColumns::default();
+        let hf = crate::hf_parquet::HfParquetImages::from_cache(
+            &t.path().join("hub"),
+            "org/tiny",
+            "main",
+            "validation",
+            &cols,
+        )
+        .unwrap();
+        assert_eq!((hf.len(), hf.num_classes()), (6, 3));
+        assert_eq!(hf.class_names(), ["class_0", "class_1", "class_2"]);
+        assert_eq!(hf.image(4).unwrap().width, 16);
     }
 }

@@ -374,6 +374,13 @@ fn check_model_and_data(path: &Path, c: &ConfigFile) -> Result<(), ConfigError> 
     }
     if let Some(data) = &c.data {
         data.dataset_kind().map_err(task_error)?;
+        if data.is_hf_parquet() && data.hf_repo.is_none() {
+            return Err(ConfigError::new(
+                path,
+                "data.hf_repo",
+                "`data.kind = \"hf_parquet\"` needs `hf_repo = \"org/name\"` (a dataset in the local Hugging Face hub cache)",
+            ));
+        }
     }
     match &c.task {
         TaskConfig::Classification(_) => {

@@ -168,6 +168,17 @@ pub struct DataSettings {
     /// missing; other datasets must already be in place.
     #[serde(default)]
     pub fetch: bool,
+    /// `kind = "hf_parquet"`: the hub repository (`org/name`) of an ImageNet-style dataset
+    /// published as parquet, read from the local Hugging Face hub cache (`root` if set, else
+    /// `$HF_HUB_CACHE`, `$HF_HOME/hub` or `~/.cache/huggingface/hub`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hf_repo: Option<String>,
+    /// `kind = "hf_parquet"`: branch, tag or commit (default `main`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hf_revision: Option<String>,
+    /// `kind = "hf_parquet"`: the training and evaluation splits (default `train`, `validation`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hf_splits: Option<(String, String)>,
 }
 
 fn default_workers() -> usize {
@@ -175,7 +186,13 @@ fn default_workers() -> usize {
 }
 
 /// The valid `data.kind` values, for error messages.
-pub const DATA_KINDS: &[&str] = &["fashion_mnist", "mnist", "cifar10", "imagenet"];
+pub const DATA_KINDS: &[&str] = &[
+    "fashion_mnist",
+    "mnist",
+    "cifar10",
+    "imagenet",
+    "hf_parquet",
+];
 
 impl DataSettings {
     /// The dataset kind.
@@ -184,7 +201,7 @@ impl DataSettings {
             "fashion_mnist" => Ok(DatasetKind::FashionMnist),
             "mnist" => Ok(DatasetKind::Mnist),
             "cifar10" => Ok(DatasetKind::Cifar10),
-            "imagenet" => Ok(DatasetKind::ImageNet),
+            "imagenet" | "hf_parquet" => Ok(DatasetKind::ImageNet),
             other => Err(invalid(
                 "data.kind",
                 format!(
@@ -195,10 +212,19 @@ impl DataSettings {
         }
     }
 
-    /// The dataset folder: `root` if set, else the default folder under the data root.
+    /// Whether the data comes from Hugging Face hub parquet files (`kind = "hf_parquet"`).
+    pub fn is_hf_parquet(&self) -> bool {
+        self.kind == "hf_parquet"
+    }
+
+    /// The dataset folder: `root` if set, else the default folder under the data root (for
+    /// `hf_parquet`: the hub cache).
     pub fn dataset_dir(&self) -> Result<PathBuf> {
         if let Some(root) = &self.root {
             return Ok(root.clone());
+        }
+        if self.is_hf_parquet() {
+            return Ok(adamp_datasets::hf_parquet::hub_cache_dir());
         }
         let folder = match self.dataset_kind()? {
             DatasetKind::FashionMnist => "fashion-mnist",

@@ -2,8 +2,11 @@
 //! dataset from `adamp-datasets` (paper Section 4.1, ImageNet classification; the embedded default
 //! runs the same code on Fashion-MNIST).
 
-use adamp_datasets::catalog::{open_classification, ClassificationData, DatasetKind};
+use adamp_datasets::catalog::{
+    open_classification, open_hf_classification, ClassificationData, DatasetKind,
+};
 use adamp_datasets::cutmix::CutMix;
+use adamp_datasets::hf_parquet::HfColumns;
 use adamp_datasets::loader::EpochBatches;
 use adamp_datasets::{Batch, BatchLoader, LoaderConfig};
 use adamp_models::{build_with, Model, ModelConfig};
@@ -61,7 +64,29 @@ impl ClassificationTask {
             let root = adamp_datasets::fetch::data_root(None);
             adamp_datasets::fetch::fetch_fashion_mnist(&root).map_err(data_err)?;
         }
-        let opened = open_classification(kind, &dir).map_err(data_err)?;
+        let opened = if data.is_hf_parquet() {
+            let repo = data
+                .hf_repo
+                .as_deref()
+                .ok_or_else(|| TaskError::InvalidSetting {
+                    key: "data.hf_repo".into(),
+                    expected: "`data.kind = \"hf_parquet\"` needs `hf_repo = \"org/name\"`".into(),
+                })?;
+            let (train, test) = data
+                .hf_splits
+                .clone()
+                .unwrap_or_else(|| ("train".into(), "validation".into()));
+            open_hf_classification(
+                &dir,
+                repo,
+                data.hf_revision.as_deref().unwrap_or("main"),
+                (&train, &test),
+                &HfColumns::default(),
+            )
+            .map_err(data_err)?
+        } else {
+            open_classification(kind, &dir).map_err(data_err)?
+        };
         let train_source = maybe_prefix(opened.train.clone(), data.train_subset);
         let test_source = maybe_prefix(opened.test.clone(), data.test_subset);
         let cutmix = settings.cutmix.map(|c| CutMix {

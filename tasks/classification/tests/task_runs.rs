@@ -16,6 +16,9 @@ fn data(root: &std::path::Path, kind: &str) -> DataSettings {
         test_subset: None,
         workers: 1,
         fetch: false,
+        hf_repo: None,
+        hf_revision: None,
+        hf_splits: None,
     }
 }
 
@@ -186,4 +189,41 @@ fn bad_settings_name_the_key() {
     .unwrap()
     .to_string();
     assert!(err.contains("training.batch_size"), "{err}");
+}
+
+#[test]
+fn imagenet_style_parquet_from_the_hub_cache_trains_through_the_same_task() {
+    let t = tempfile::tempdir().unwrap();
+    adamp_datasets::testdata::write_hf_cache_dataset(t.path(), "org/tiny-imagenet", 3, 4, 32, 2)
+        .unwrap();
+    let mut d = data(t.path(), "hf_parquet");
+    d.hf_repo = Some("org/tiny-imagenet".into());
+    let mut task = ClassificationTask::new(
+        &ClassificationSettings::default(),
+        &model("resnet18"),
+        &d,
+        &ctx(4),
+    )
+    .unwrap();
+    assert!(
+        task.describe()
+            .contains("12 train / 12 test images, 3 classes, input 3x224x224"),
+        "{}",
+        task.describe()
+    );
+    let mut opts = sgdp(&task, 0.01);
+    assert!(step(&mut task, &mut opts, 0).is_finite());
+    assert_eq!(task.evaluate().unwrap().metrics.len(), 4);
+    // Without `hf_repo` the error names the key.
+    d.hf_repo = None;
+    let err = ClassificationTask::new(
+        &ClassificationSettings::default(),
+        &model("resnet18"),
+        &d,
+        &ctx(4),
+    )
+    .err()
+    .unwrap()
+    .to_string();
+    assert!(err.contains("data.hf_repo"), "{err}");
 }
