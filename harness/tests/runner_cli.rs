@@ -42,21 +42,19 @@ fn reproduce_runs_the_toys_and_writes_the_report() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("results");
     let out_s = out.to_str().unwrap();
-    let (code, _, stderr) = adamp(
-        &[
-            "reproduce",
-            "--profile",
-            "quick",
-            "--only",
-            "toy2d",
-            "--only",
-            "toy3d",
-            "--out",
-            out_s,
-            "--no-progress",
-        ],
-        &root,
-    );
+    let quick_toys = [
+        "reproduce",
+        "--profile",
+        "quick",
+        "--only",
+        "toy2d",
+        "--only",
+        "toy3d",
+        "--out",
+        out_s,
+        "--no-progress",
+    ];
+    let (code, _, stderr) = adamp(&quick_toys, &root);
     assert_eq!(code, 0, "{stderr}");
     for run in ["toy2d/gd", "toy2d/sgdp_0.99", "toy3d/momentum_wd"] {
         let folder = out.join(run).join("seed-0");
@@ -82,21 +80,7 @@ fn reproduce_runs_the_toys_and_writes_the_report() {
         out.join("report.md").is_file(),
         "adamp report rebuilds report.md: {stderr}"
     );
-    let (code, _, stderr) = adamp(
-        &[
-            "reproduce",
-            "--profile",
-            "quick",
-            "--only",
-            "toy2d",
-            "--only",
-            "toy3d",
-            "--out",
-            out_s,
-            "--no-progress",
-        ],
-        &root,
-    );
+    let (code, _, stderr) = adamp(&quick_toys, &root);
     assert_eq!(code, 0, "{stderr}");
     assert!(stderr.matches("skipped").count() >= 10, "{stderr}");
 }
