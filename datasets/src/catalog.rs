@@ -163,20 +163,19 @@ pub fn open_classification(kind: DatasetKind, dir: &Path) -> Result<Classificati
 }
 
 /// Opens an ImageNet-style classification dataset published on the Hugging Face hub as parquet
-/// (`image {bytes}`, `label`), from the local hub cache `cache` (see
-/// [`crate::hf_parquet::hub_cache_dir`]; `HF_HUB_OFFLINE` holds trivially: nothing is
-/// downloaded). Uses ImageNet's transforms (RandomResizedCrop(224) + flip; resize 256 + centre
-/// crop 224) and class names from the parquet metadata.
+/// (`image {bytes}`, `label`), through the hub client `hub` (its cache, offline mode and endpoint;
+/// only the two splits' files are downloaded). Uses ImageNet's transforms (RandomResizedCrop(224)
+/// + flip; resize 256 + centre crop 224) and class names from the parquet metadata.
 pub fn open_hf_classification(
-    cache: &Path,
+    hub: &adamp_hub::Hub,
     repo: &str,
     revision: &str,
     splits: (&str, &str),
     columns: &crate::hf_parquet::HfColumns,
 ) -> Result<ClassificationData> {
     use crate::hf_parquet::HfParquetImages;
-    let train = HfParquetImages::from_cache(cache, repo, revision, splits.0, columns)?;
-    let test = HfParquetImages::from_cache(cache, repo, revision, splits.1, columns)?;
+    let train = HfParquetImages::from_hub(hub, repo, revision, splits.0, columns)?;
+    let test = HfParquetImages::from_hub(hub, repo, revision, splits.1, columns)?;
     let class_names = if train.class_names().is_empty() {
         (0..train.num_classes()).map(|c| c.to_string()).collect()
     } else {

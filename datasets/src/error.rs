@@ -12,6 +12,14 @@ https://github.com/zalandoresearch/fashion-mnist (data/fashion/) into this folde
 /// Errors from reading datasets and fetching data.
 #[derive(Debug, thiserror::Error)]
 pub enum DatasetError {
+    /// Fetching a dataset's files from the Hugging Face hub failed (the message says what to do).
+    #[error("hub dataset `{repo}`: {source}")]
+    Hub {
+        /// `org/name`.
+        repo: String,
+        /// What went wrong.
+        source: adamp_hub::HubError,
+    },
     /// An I/O error on a named file.
     #[error("{path}: {source}")]
     Io {

@@ -1,5 +1,6 @@
-//! Hugging Face hub datasets stored as parquet (image bytes + label columns), read from the
-//! local hub cache.
+//! Hugging Face hub datasets stored as parquet (image bytes + label columns): downloaded through
+//! the `hf-hub` crate into the hub cache ([`HfParquetImages::from_hub`]), or read from a cache
+//! filled elsewhere ([`HfParquetImages::from_cache`]).
 //!
 //! Cache layout (huggingface_hub's "Manage the cache" guide, also what the `hf-hub` crate
 //! writes): `<cache>/datasets--<org>--<name>/refs/<revision>` holds a commit hash and
@@ -10,12 +11,14 @@
 //! `{bytes: binary, path: string}` (or plain binary) of encoded PNG/JPEG, an integer label
 //! column, and the `datasets` feature description (with the class names) as JSON under the
 //! `huggingface` key of the file's key-value metadata. The split's files are the `*.parquet`
-//! files named `<split>-*` or `<split>.parquet`, or inside a folder named `<split>`.
+//! files named `<split>-*` or `<split>.parquet`, or inside a folder named `<split>`
+//! ([`is_split_file`]).
 //!
-//! This reader never touches the network, so `HF_HUB_OFFLINE=1` holds trivially: a dataset not
-//! in the cache is an error saying how to download it. Encoded image bytes are held in memory
-//! (the CIFAR / MNIST-sized datasets on the hub); decoding happens per sample in the loader's
-//! workers. Codecs: uncompressed and snappy (the `datasets` default).
+//! Through the hub, only the split's files are downloaded; with `HF_HUB_OFFLINE=1` nothing is
+//! requested and the cached snapshot is used (a dataset not in the cache is an error saying how
+//! to download it). Encoded image bytes are held in memory (the CIFAR / MNIST-sized datasets on
+//! the hub); decoding happens per sample in the loader's workers. Codecs: uncompressed and
+//! snappy (the `datasets` default).
 
 use std::path::{Path, PathBuf};
 
@@ -82,6 +85,18 @@ pub fn snapshot_dir(cache: &Path, repo: &str, revision: &str) -> Result<PathBuf>
     Ok(snap)
 }
 
+/// Whether the repository file `path` (`/`-separated, relative to the repository root) is a
+/// parquet file of `split`: `<split>-*.parquet`, `<split>.parquet`, or any `*.parquet` inside a
+/// folder named `<split>`.
+pub fn is_split_file(path: &str, split: &str) -> bool {
+    let mut parts: Vec<&str> = path.split('/').collect();
+    let name = parts.pop().unwrap_or_default();
+    name.ends_with(".parquet")
+        && (parts.last() == Some(&split)
+            || name.starts_with(&format!("{split}-"))
+            || name == format!("{split}.parquet"))
+}
+
 /// The split's parquet files under `snapshot`, sorted.
 pub fn split_files(snapshot: &Path, split: &str) -> Result<Vec<PathBuf>> {
     let mut found = Vec::new();
@@ -94,15 +109,12 @@ pub fn split_files(snapshot: &Path, split: &str) -> Result<Vec<PathBuf>> {
                 continue;
             }
             let name = p.file_name().unwrap_or_default().to_string_lossy();
-            let in_split_dir = p
+            let parent = p
                 .parent()
                 .and_then(|d| d.file_name())
-                .is_some_and(|d| d == split);
-            if name.ends_with(".parquet")
-                && (in_split_dir
-                    || name.starts_with(&format!("{split}-"))
-                    || name == format!("{split}.parquet"))
-            {
+                .map(|d| d.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            if is_split_file(&format!("{parent}/{name}"), split) {
                 found.push(p);
             }
         }
@@ -203,6 +215,33 @@ impl HfParquetImages {
     ) -> Result<Self> {
         let snap = snapshot_dir(cache, repo, revision)?;
         Self::from_files(split_files(&snap, split)?, columns)
+    }
+
+    /// Reads `split` of `repo` at `revision` through the hub client `hub`: only the split's
+    /// parquet files ([`is_split_file`]) are downloaded into its cache, or taken from it when
+    /// cached (offline mode: from the cache only).
+    pub fn from_hub(
+        hub: &adamp_hub::Hub,
+        repo: &str,
+        revision: &str,
+        split: &str,
+        columns: &HfColumns,
+    ) -> Result<Self> {
+        let files = hub
+            .files(
+                adamp_hub::RepoKind::Dataset,
+                repo,
+                revision,
+                &format!(
+                    "the parquet files of split `{split}` ({split}-*.parquet, {split}.parquet or {split}/*.parquet)"
+                ),
+                &|p| is_split_file(p, split),
+            )
+            .map_err(|e| DatasetError::Hub {
+                repo: repo.to_string(),
+                source: e,
+            })?;
+        Self::from_files(files, columns)
     }
 
     /// Reads the given parquet files, in order.
@@ -346,6 +385,68 @@ mod tests {
             &[2],
         );
         data
+    }
+
+    #[test]
+    fn split_files_follow_the_datasets_naming() {
+        for (path, split, yes) in [
+            ("data/train-00000-of-00002.parquet", "train", true),
+            ("train.parquet", "train", true),
+            ("plain_text/train/0000.parquet", "train", true),
+            ("data/validation-00000-of-00001.parquet", "train", false),
+            ("data/train-00000-of-00002.arrow", "train", false),
+            ("data/pretrain-00000.parquet", "train", false),
+            ("train/README.md", "train", false),
+        ] {
+            assert_eq!(is_split_file(path, split), yes, "{path} in {split}");
+        }
+    }
+
+    /// The hub path: only the split's files are downloaded (through `hf-hub`, from the local
+    /// stand-in hub), and they read back as the cache reader reads them.
+    #[test]
+    fn downloads_only_the_split_through_the_hub() {
+        use adamp_hub::mock::{MockHub, MockRepo};
+        use adamp_hub::{Hub, HubOptions, RepoKind};
+        let t = tempfile::tempdir().unwrap();
+        let data = write_cache(&t.path().join("source"));
+        let mut files = std::collections::BTreeMap::new();
+        for e in std::fs::read_dir(&data).unwrap() {
+            let p = e.unwrap().path();
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            files.insert(format!("data/{name}"), std::fs::read(&p).unwrap());
+        }
+        files.insert("README.md".into(), b"# tiny".to_vec());
+        let server =
+            MockHub::start(vec![MockRepo::new(RepoKind::Dataset, "org/tiny", files)]).unwrap();
+        let cache = t.path().join("cache");
+        let hub = Hub::new(HubOptions {
+            endpoint: Some(server.endpoint()),
+            cache_dir: Some(cache.clone()),
+            offline: false,
+            attempts: Some(1),
+        })
+        .unwrap();
+        let cols = HfColumns::default();
+        let train = HfParquetImages::from_hub(&hub, "org/tiny", "main", "train", &cols).unwrap();
+        assert_eq!(train.len(), 3);
+        assert_eq!((train.label(0), train.label(2)), (0, 1));
+        assert_eq!(train.image(2).unwrap().at(0, 0, 0), 12);
+        let snap = snapshot_dir(&cache, "org/tiny", "main").unwrap();
+        assert!(snap.join("data/train-00001-of-00002.parquet").is_file());
+        assert!(!snap.join("data/test-00000-of-00001.parquet").exists());
+        assert!(!snap.join("README.md").exists());
+        // A split the repository does not have: the message lists what it holds.
+        let msg = HfParquetImages::from_hub(&hub, "org/tiny", "main", "validation", &cols)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            msg.contains("org/tiny")
+                && msg.contains("split `validation`")
+                && msg.contains("data/test-00000-of-00001.parquet"),
+            "{msg}"
+        );
     }
 
     #[test]

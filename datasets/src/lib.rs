@@ -8,11 +8,15 @@
 //!   - [`cifar::load_cifar10`]`(root, split)`: CIFAR-10 binary batches, held in memory.
 //!   - [`image_folder::ImageFolder::open`]`(root/"train")` and `open_with_classes(root/"val",
 //!     train.classes())`: the ImageNet folder layout, decoded lazily per sample.
-//!   - [`hf_parquet::HfParquetImages::from_cache`]`(hub_cache_dir(), "org/name", "main",
-//!     "train", &HfColumns::default())`: Hugging Face hub parquet (image bytes + label) from the
-//!     local hub cache, offline.
+//!   - [`hf_parquet::HfParquetImages::from_hub`]`(&Hub::from_env()?, "org/name", "main",
+//!     "train", &HfColumns::default())`: Hugging Face hub parquet (image bytes + label),
+//!     downloaded through `hf-hub` into the hub cache (`HF_HUB_OFFLINE=1`: the cache only);
+//!     [`hf_parquet::HfParquetImages::from_cache`]`(hub_cache_dir(), ...)` reads a cache filled
+//!     elsewhere, without a client.
 //! - [`catalog::open_classification`]`(kind, dir)` bundles train/test sources, their transforms
-//!   and class count for the classification task (Fashion-MNIST, MNIST, CIFAR-10, ImageNet).
+//!   and class count for the classification task (Fashion-MNIST, MNIST, CIFAR-10, ImageNet);
+//!   [`catalog::open_hf_classification`]`(hub, repo, revision, splits, columns)` does the same
+//!   for ImageNet-style hub parquet.
 //! - [`transforms::Transform`] = [`transforms::Augment`] (pad-crop-flip, RandomResizedCrop,
 //!   resize + centre crop) + [`transforms::Normalize`] (per-dataset mean/std).
 //! - [`cutmix::CutMix`] mixes batches; [`cutmix::MixedLabels`] gives `(labels_a, labels_b,

@@ -378,7 +378,7 @@ fn check_model_and_data(path: &Path, c: &ConfigFile) -> Result<(), ConfigError> 
             return Err(ConfigError::new(
                 path,
                 "data.hf_repo",
-                "`data.kind = \"hf_parquet\"` needs `hf_repo = \"org/name\"` (a dataset in the local Hugging Face hub cache)",
+                "`data.kind = \"hf_parquet\"` needs `hf_repo = \"org/name\"` (a dataset repository on the Hugging Face hub)",
             ));
         }
     }

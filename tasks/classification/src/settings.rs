@@ -165,12 +165,15 @@ pub struct DataSettings {
     #[serde(default = "default_workers")]
     pub workers: usize,
     /// Fetch the embedded default's data (Fashion-MNIST from its Debian package) when it is
-    /// missing; other datasets must already be in place.
+    /// missing; other folder datasets must already be in place (`hf_parquet` data is always
+    /// fetched through the hub's cache, see `hf_repo`).
     #[serde(default)]
     pub fetch: bool,
     /// `kind = "hf_parquet"`: the hub repository (`org/name`) of an ImageNet-style dataset
-    /// published as parquet, read from the local Hugging Face hub cache (`root` if set, else
-    /// `$HF_HUB_CACHE`, `$HF_HOME/hub` or `~/.cache/huggingface/hub`).
+    /// published as parquet. The two splits' files are downloaded through the `hf-hub` crate
+    /// into the Hugging Face cache (`root` if set, else `$HF_HUB_CACHE`, `$HF_HOME/hub` or
+    /// `~/.cache/huggingface/hub`) unless already there; `HF_HUB_OFFLINE=1` uses the cache only;
+    /// `HF_ENDPOINT` and `HF_TOKEN` (gated repositories such as `ILSVRC/imagenet-1k`) apply.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hf_repo: Option<String>,
     /// `kind = "hf_parquet"`: branch, tag or commit (default `main`).

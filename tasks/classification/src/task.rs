@@ -76,8 +76,20 @@ impl ClassificationTask {
                 .hf_splits
                 .clone()
                 .unwrap_or_else(|| ("train".into(), "validation".into()));
+            // `root` (else HF_HUB_CACHE / HF_HOME) is the hub cache; HF_HUB_OFFLINE,
+            // HF_ENDPOINT and HF_TOKEN apply as in `huggingface_hub`.
+            let hub = adamp_hub::Hub::new(adamp_hub::HubOptions {
+                cache_dir: Some(dir.clone()),
+                ..adamp_hub::HubOptions::from_env()
+            })
+            .map_err(|e| {
+                data_err(adamp_datasets::DatasetError::Hub {
+                    repo: repo.to_string(),
+                    source: e,
+                })
+            })?;
             open_hf_classification(
-                &dir,
+                &hub,
                 repo,
                 data.hf_revision.as_deref().unwrap_or("main"),
                 (&train, &test),

@@ -1,62 +1,11 @@
 //! The classification task end to end on tiny generated data in the real IDX / ImageNet-folder
 //! formats: it builds, trains (loss falls), evaluates, and resumes mid-epoch on the same batches.
 
-use adamp_optim::{Optimizer, Sgdp, SgdpConfig};
-use adamp_task_api::{OptimizerSet, StepIndex, Task, TaskContext};
-use adamp_task_classification::{
-    ClassificationSettings, ClassificationTask, CutMixSettings, DataSettings, ModelSettings,
-};
-use candle_core::Device;
+mod common;
 
-fn data(root: &std::path::Path, kind: &str) -> DataSettings {
-    DataSettings {
-        kind: kind.to_string(),
-        root: Some(root.to_path_buf()),
-        train_subset: None,
-        test_subset: None,
-        workers: 1,
-        fetch: false,
-        hf_repo: None,
-        hf_revision: None,
-        hf_splits: None,
-    }
-}
-
-fn model(kind: &str) -> ModelSettings {
-    ModelSettings {
-        kind: kind.to_string(),
-        depth: None,
-        width: None,
-        kernel: None,
-        layers: "fast".to_string(),
-    }
-}
-
-fn ctx(batch_size: usize) -> TaskContext {
-    TaskContext {
-        seed: 3,
-        device: Device::Cpu,
-        batch_size,
-    }
-}
-
-fn sgdp(task: &ClassificationTask, lr: f64) -> OptimizerSet {
-    let params = task.param_sets().remove(0).params;
-    let mut cfg = SgdpConfig::new(lr);
-    cfg.momentum = 0.9;
-    let opt: Box<dyn Optimizer> = Box::new(Sgdp::new(params, cfg).unwrap());
-    OptimizerSet::new(vec![opt])
-}
-
-fn step(task: &mut ClassificationTask, opts: &mut OptimizerSet, s: usize) -> f64 {
-    let per_epoch = task.steps_per_epoch().unwrap();
-    let index = StepIndex {
-        step: s + 1,
-        epoch: s / per_epoch + 1,
-        batch: s % per_epoch,
-    };
-    task.train_step(index, opts).unwrap().loss
-}
+use adamp_task_api::Task;
+use adamp_task_classification::{ClassificationSettings, ClassificationTask, CutMixSettings};
+use common::{ctx, data, model, sgdp, step};
 
 #[test]
 fn resnet20_trains_and_evaluates_on_generated_fashion_mnist_layout() {
@@ -189,41 +138,4 @@ fn bad_settings_name_the_key() {
     .unwrap()
     .to_string();
     assert!(err.contains("training.batch_size"), "{err}");
-}
-
-#[test]
-fn imagenet_style_parquet_from_the_hub_cache_trains_through_the_same_task() {
-    let t = tempfile::tempdir().unwrap();
-    adamp_datasets::testdata::write_hf_cache_dataset(t.path(), "org/tiny-imagenet", 3, 4, 32, 2)
-        .unwrap();
-    let mut d = data(t.path(), "hf_parquet");
-    d.hf_repo = Some("org/tiny-imagenet".into());
-    let mut task = ClassificationTask::new(
-        &ClassificationSettings::default(),
-        &model("resnet18"),
-        &d,
-        &ctx(4),
-    )
-    .unwrap();
-    assert!(
-        task.describe()
-            .contains("12 train / 12 test images, 3 classes, input 3x224x224"),
-        "{}",
-        task.describe()
-    );
-    let mut opts = sgdp(&task, 0.01);
-    assert!(step(&mut task, &mut opts, 0).is_finite());
-    assert_eq!(task.evaluate().unwrap().metrics.len(), 4);
-    // Without `hf_repo` the error names the key.
-    d.hf_repo = None;
-    let err = ClassificationTask::new(
-        &ClassificationSettings::default(),
-        &model("resnet18"),
-        &d,
-        &ctx(4),
-    )
-    .err()
-    .unwrap()
-    .to_string();
-    assert!(err.contains("data.hf_repo"), "{err}");
 }
