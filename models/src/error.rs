@@ -20,6 +20,10 @@ pub enum ModelError {
     /// The model configuration is invalid (names the field and the allowed values).
     #[error("invalid model configuration: {0}")]
     Config(String),
+    /// Pretrained weights could not be fetched from the Hugging Face hub (the message names the
+    /// repository and file and says what to do).
+    #[error("pretrained weights: {0}")]
+    Pretrained(String),
     /// Two parameters or buffers were registered under one name.
     #[error("tensor name `{0}` is registered twice in the model")]
     DuplicateName(String),

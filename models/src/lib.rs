@@ -46,8 +46,10 @@
 //!   activations) and the raw kernels in [`ops`].
 //!
 //! * Pretrained weights: [`Model::load_pretrained`]`(path, &["fc."])` loads a torchvision/timm
-//!   ImageNet checkpoint converted to safetensors (same names; the classifier can be skipped), and
-//!   [`pretrained::hf_cached_file`] finds a file in the local Hugging Face cache (offline).
+//!   ImageNet checkpoint in safetensors (same names; the classifier can be skipped);
+//!   [`Model::load_pretrained_from_hub`]`(&Hub::from_env()?, "timm/resnet50.a1_in1k", "main",
+//!   "model.safetensors", &["fc."])` fetches it through `hf-hub` first ([`pretrained`]: the hub
+//!   cache, `HF_HUB_OFFLINE`, `HF_ENDPOINT`, `HF_TOKEN`).
 //!
 //! ## Devices
 //! On CPU with f32 tensors the layers use [`ops`]; on CUDA/Metal (features `cuda` / `metal`)

@@ -205,6 +205,21 @@ impl Model {
         self.load_filtered(path, skip_prefixes)
     }
 
+    /// [`Model::load_pretrained`] from `filename` of the hub model repository `repo` at
+    /// `revision`, fetched through `hub` ([`crate::pretrained::hub_file`]: from the cache, or
+    /// downloaded into it). Returns the number of tensors loaded.
+    pub fn load_pretrained_from_hub(
+        &self,
+        hub: &adamp_hub::Hub,
+        repo: &str,
+        revision: &str,
+        filename: &str,
+        skip_prefixes: &[&str],
+    ) -> Result<usize> {
+        let path = crate::pretrained::hub_file(hub, repo, revision, filename)?;
+        self.load_pretrained(&path, skip_prefixes)
+    }
+
     fn load_filtered(&self, path: &Path, skip: &[&str]) -> Result<usize> {
         if !path.exists() {
             return Err(ModelError::Io {

@@ -222,32 +222,115 @@ fn pretrained_weights_load_with_a_new_classifier() {
 }
 
 #[test]
-fn hugging_face_cache_lookup_is_offline_and_explains_misses() {
-    use adamp_models::pretrained::hf_cached_file;
-    let cache = tempfile::tempdir().unwrap();
-    let repo = cache.path().join("models--timm--resnet50.a1_in1k");
-    std::fs::create_dir_all(repo.join("refs")).unwrap();
-    std::fs::create_dir_all(repo.join("snapshots/abc123")).unwrap();
-    std::fs::write(repo.join("refs/main"), "abc123\n").unwrap();
-    std::fs::write(repo.join("snapshots/abc123/model.safetensors"), b"x").unwrap();
-    let p = hf_cached_file(
-        cache.path(),
-        "timm/resnet50.a1_in1k",
-        "main",
-        "model.safetensors",
-    )
+fn pretrained_weights_come_through_the_hub_and_its_cache() {
+    use adamp_hub::mock::{MockHub, MockRepo};
+    use adamp_hub::{Hub, HubOptions, RepoKind};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("model.safetensors");
+    let imagenet = build(ModelKind::ResNet18, 3, 1000, (32, 32), 1, &Device::Cpu).unwrap();
+    imagenet.save_safetensors(&path).unwrap();
+    let mut files = std::collections::BTreeMap::new();
+    files.insert(
+        "model.safetensors".to_string(),
+        std::fs::read(&path).unwrap(),
+    );
+    files.insert("config.json".to_string(), b"{}".to_vec());
+    let server = MockHub::start(vec![MockRepo::new(
+        RepoKind::Model,
+        "timm/resnet18.test_in1k",
+        files,
+    )])
     .unwrap();
-    assert!(p.ends_with("snapshots/abc123/model.safetensors"));
-    let msg = hf_cached_file(
-        cache.path(),
-        "timm/resnet18.a1_in1k",
-        "main",
-        "model.safetensors",
-    )
-    .unwrap_err()
-    .to_string();
+    let cache = dir.path().join("hub-cache");
+    let hub = |offline: bool| {
+        Hub::new(HubOptions {
+            endpoint: Some(server.endpoint()),
+            cache_dir: Some(cache.clone()),
+            offline,
+            attempts: Some(1),
+        })
+        .unwrap()
+    };
+    let weight = |m: &adamp_models::Model, name: &str| {
+        m.params()
+            .get(name)
+            .unwrap()
+            .var
+            .flatten_all()
+            .unwrap()
+            .to_vec1::<f32>()
+            .unwrap()
+    };
+    let tuned = build(ModelKind::ResNet18, 3, 10, (32, 32), 2, &Device::Cpu).unwrap();
+    let n = tuned
+        .load_pretrained_from_hub(
+            &hub(false),
+            "timm/resnet18.test_in1k",
+            "main",
+            "model.safetensors",
+            &["fc."],
+        )
+        .unwrap();
+    assert_eq!(n, 62 - 2 + 40);
+    assert_eq!(
+        weight(&tuned, "layer4.1.conv2.weight"),
+        weight(&imagenet, "layer4.1.conv2.weight")
+    );
+    // Offline, a second model loads from the cache without a request.
+    let before = server.requests();
+    let again = build(ModelKind::ResNet18, 3, 10, (32, 32), 3, &Device::Cpu).unwrap();
+    again
+        .load_pretrained_from_hub(
+            &hub(true),
+            "timm/resnet18.test_in1k",
+            "main",
+            "model.safetensors",
+            &["fc."],
+        )
+        .unwrap();
+    assert_eq!(server.requests(), before);
+    assert_eq!(
+        weight(&again, "conv1.weight"),
+        weight(&imagenet, "conv1.weight")
+    );
+    // The classifier clash is still named, and a missing file or repository says what to do.
+    let msg = tuned
+        .load_pretrained_from_hub(
+            &hub(false),
+            "timm/resnet18.test_in1k",
+            "main",
+            "model.safetensors",
+            &[],
+        )
+        .unwrap_err()
+        .to_string();
+    assert!(msg.contains("fc.") && msg.contains("1000"), "{msg}");
+    let msg = tuned
+        .load_pretrained_from_hub(
+            &hub(false),
+            "timm/resnet50.absent",
+            "main",
+            "model.safetensors",
+            &["fc."],
+        )
+        .unwrap_err()
+        .to_string();
     assert!(
-        msg.contains("huggingface-cli download timm/resnet18.a1_in1k"),
+        msg.contains("timm/resnet50.absent") && msg.contains("model.safetensors"),
+        "{msg}"
+    );
+    let msg = tuned
+        .load_pretrained_from_hub(
+            &hub(true),
+            "timm/resnet18.test_in1k",
+            "main",
+            "pytorch_model.bin",
+            &[],
+        )
+        .unwrap_err()
+        .to_string();
+    assert!(
+        msg.contains("HF_HUB_OFFLINE") && msg.contains("pytorch_model.bin"),
         "{msg}"
     );
 }
