@@ -13,6 +13,11 @@
 //!
 //! Gradients: conv weights get per-row gradients orthogonal to the weight (as a conv followed by
 //! BatchNorm has, so SGDP/AdamP take their common channel-view path); all others random.
+//!
+//! `--device cuda` (build with `--features cuda`; `metal` likewise) times the same steps on the GPU,
+//! where our optimizers take their tensor-op path, beside candle-nn's AdamW and -- with
+//! `ADAMP_TORCH_PYTHON` -- `adamp` / `torch.optim` on the same GPU; every timed step ends with a
+//! device synchronize. No bandwidth floor is printed there. Writes `results/bench/optim_cuda.csv`.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -74,6 +79,8 @@ fn values(n: usize, seed: u64, scale: f32) -> Vec<f32> {
 }
 
 struct Model {
+    /// Where the parameters live (`--device`).
+    device: Device,
     params: Vec<(String, Var)>,
     /// Initial weights (every optimizer starts from them).
     init: Vec<Tensor>,
@@ -81,7 +88,26 @@ struct Model {
     base: Vec<Vec<f32>>,
 }
 
-fn model() -> candle_core::Result<Model> {
+/// The device `--device cpu|cuda|cuda:N|metal` names (default cpu).
+fn bench_device() -> candle_core::Result<Device> {
+    let spec = std::env::args()
+        .skip_while(|a| a != "--device")
+        .nth(1)
+        .unwrap_or_else(|| "cpu".into());
+    match spec.as_str() {
+        "cpu" => Ok(Device::Cpu),
+        "cuda" => Device::new_cuda(0),
+        "metal" => Device::new_metal(0),
+        s => match s.strip_prefix("cuda:").and_then(|n| n.parse().ok()) {
+            Some(n) => Device::new_cuda(n),
+            None => Err(candle_core::Error::Msg(format!(
+                "--device `{s}`: expected cpu, cuda, cuda:N or metal"
+            ))),
+        },
+    }
+}
+
+fn model(device: &Device) -> candle_core::Result<Model> {
     let mut params = Vec::new();
     let mut init = Vec::new();
     let mut base = Vec::new();
@@ -91,12 +117,18 @@ fn model() -> candle_core::Result<Model> {
             values(n, 2 * i as u64 + 1, 0.05),
             dims.as_slice(),
             &Device::Cpu,
-        )?;
+        )?
+        .to_device(device)?;
         params.push((name, Var::from_tensor(&w)?));
         init.push(w);
         base.push(values(n, 2 * i as u64 + 2, 1e-3));
     }
-    Ok(Model { params, init, base })
+    Ok(Model {
+        device: device.clone(),
+        params,
+        init,
+        base,
+    })
 }
 
 /// Put the initial weights back.
@@ -131,7 +163,10 @@ fn grad_store(m: &Model) -> candle_core::Result<GradStore> {
                     gr.iter_mut().zip(wr).for_each(|(b, a)| *b -= c * a);
                 });
         }
-        gs.insert(v.as_tensor(), Tensor::from_vec(g, v.dims(), &Device::Cpu)?);
+        gs.insert(
+            v.as_tensor(),
+            Tensor::from_vec(g, v.dims(), &Device::Cpu)?.to_device(&m.device)?,
+        );
     }
     Ok(gs)
 }
@@ -203,7 +238,7 @@ fn triad_bandwidth() -> f64 {
 }
 
 /// Run `bench_optim_torch.py` if a PyTorch interpreter exists; its JSON output.
-fn torch_times(threads: usize) -> Option<serde_json::Value> {
+fn torch_times(threads: usize, device: &str) -> Option<serde_json::Value> {
     let py = std::env::var("ADAMP_TORCH_PYTHON")
         .unwrap_or_else(|_| "/root/venvs/torchref/bin/python".into());
     if !std::path::Path::new(&py).exists() {
@@ -213,7 +248,12 @@ fn torch_times(threads: usize) -> Option<serde_json::Value> {
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/bench_optim_torch.py");
     let out = std::process::Command::new(&py)
         .arg(&script)
-        .args([threads.to_string(), WARMUP.to_string(), ITERS.to_string()])
+        .args([
+            threads.to_string(),
+            WARMUP.to_string(),
+            ITERS.to_string(),
+            device.to_string(),
+        ])
         .output()
         .ok()?;
     if !out.status.success() {
@@ -235,16 +275,36 @@ struct Row {
 
 fn main() -> anyhow_free::Result {
     let threads = rayon::current_num_threads();
-    let m = model()?;
+    let device = bench_device()?;
+    let gpu = !device.is_cpu();
+    let device_name = match &device {
+        Device::Cpu => "cpu",
+        Device::Cuda(_) => "cuda",
+        Device::Metal(_) => "metal",
+    };
+    let m = model(&device)?;
     let numel: usize = m.params.iter().map(|(_, v)| v.elem_count()).sum();
     assert_eq!(
         (m.params.len(), numel),
         (62, 11_689_512),
         "ResNet-18 shapes"
     );
-    let bw = triad_bandwidth();
+    // No floor on a GPU: the triad measures host memory.
+    let bw = if gpu { f64::NAN } else { triad_bandwidth() };
     let floor = |arrays: usize| (arrays * 4 * numel) as f64 / bw * 1e3;
-    println!("ResNet-18 shapes: {} tensors, {numel} params; {threads} threads; triad bandwidth {:.1} GB/s", m.params.len(), bw / 1e9);
+    if gpu {
+        println!(
+            "ResNet-18 shapes: {} tensors, {numel} params; device {device_name} (tensor-op path)",
+            m.params.len()
+        );
+    } else {
+        println!("ResNet-18 shapes: {} tensors, {numel} params; {threads} threads; triad bandwidth {:.1} GB/s", m.params.len(), bw / 1e9);
+    }
+    let ours_label = if gpu {
+        format!("adamp-optim tensor-ops ({device_name})")
+    } else {
+        "adamp-optim fused".to_string()
+    };
 
     {
         // Which projection each tensor takes (SGDP/AdamP use the same test).
@@ -275,6 +335,7 @@ fn main() -> anyhow_free::Result {
             || grad_store(&m).expect("gradients"),
             |gs| {
                 o.step(gs).expect("step");
+                m.device.synchronize().expect("synchronize");
             },
         );
         rows.push(Row {
@@ -296,7 +357,7 @@ fn main() -> anyhow_free::Result {
                 ..SgdConfig::new(0.1)
             },
         )?),
-        "adamp-optim fused",
+        &ours_label,
     )?;
     let sgdp = ours(
         "sgdp",
@@ -309,7 +370,7 @@ fn main() -> anyhow_free::Result {
                 ..SgdpConfig::new(0.1)
             },
         )?),
-        "adamp-optim fused",
+        &ours_label,
     )?;
     let _adam = ours(
         "adam",
@@ -321,13 +382,13 @@ fn main() -> anyhow_free::Result {
                 ..Default::default()
             },
         )?),
-        "adamp-optim fused",
+        &ours_label,
     )?;
     let adamw = ours(
         "adamw",
         7,
         Box::new(AdamW::new(param_list(&m)?, AdamWConfig::default())?),
-        "adamp-optim fused",
+        &ours_label,
     )?;
     let adamp = ours(
         "adamp",
@@ -339,10 +400,10 @@ fn main() -> anyhow_free::Result {
                 ..Default::default()
             },
         )?),
-        "adamp-optim fused",
+        &ours_label,
     )?;
     // `--quick`: only our fused optimizers (for profiling the kernels).
-    let quick = std::env::args().any(|a| a == "--quick");
+    let quick = std::env::args().any(|a| a == "--quick") && !gpu;
     if quick {
         println!(
             "AdamP / AdamW {:.3}; SGDP / SGD {:.3}; floors: sgd {:.2} ms, adam {:.2} ms",
@@ -369,7 +430,9 @@ fn main() -> anyhow_free::Result {
         },
     )?;
     tensor_adamp.set_backend(StepBackend::TensorOps);
-    ours("adamp", 7, Box::new(tensor_adamp), "adamp-optim tensor-ops")?;
+    if !gpu {
+        ours("adamp", 7, Box::new(tensor_adamp), "adamp-optim tensor-ops")?;
+    }
 
     // candle-nn's AdamW on the same shapes.
     {
@@ -386,7 +449,10 @@ fn main() -> anyhow_free::Result {
         reset(&m)?;
         let ms = median_ms(
             || grad_store(&m).expect("gradients"),
-            |gs| o.step(gs).expect("candle-nn step"),
+            |gs| {
+                o.step(gs).expect("candle-nn step");
+                m.device.synchronize().expect("synchronize");
+            },
         );
         rows.push(Row {
             optimizer: "adamw",
@@ -395,7 +461,7 @@ fn main() -> anyhow_free::Result {
             floor_ms: floor(7),
         });
     }
-    if let Some(t) = torch_times(threads) {
+    if let Some(t) = torch_times(threads, device_name) {
         let ver = t["torch_version"].as_str().unwrap_or("?").to_string();
         for (key, opt, arrays) in [
             ("adamp.AdamP", "adamp", 7),
@@ -418,14 +484,21 @@ fn main() -> anyhow_free::Result {
         "{:<8} {:<40} {:>10} {:>10} {:>8}",
         "optim", "implementation", "ms/step", "floor ms", "x floor"
     );
+    let or_dash = |x: f64| {
+        if x.is_finite() {
+            format!("{x:.2}")
+        } else {
+            "-".into()
+        }
+    };
     for r in &rows {
         println!(
-            "{:<8} {:<40} {:>10.2} {:>10.2} {:>8.2}",
+            "{:<8} {:<40} {:>10.2} {:>10} {:>8}",
             r.optimizer,
             r.implementation,
             r.ms,
-            r.floor_ms,
-            r.ms / r.floor_ms
+            or_dash(r.floor_ms),
+            or_dash(r.ms / r.floor_ms)
         );
     }
     println!(
@@ -433,10 +506,12 @@ fn main() -> anyhow_free::Result {
         adamp / adamw
     );
     println!("SGDP / SGD (ours):    {:.3}", sgdp / sgd);
-    println!(
-        "AdamP / floor:        {:.3}  (target <= 1.5)",
-        adamp / floor(7)
-    );
+    if !gpu {
+        println!(
+            "AdamP / floor:        {:.3}  (target <= 1.5)",
+            adamp / floor(7)
+        );
+    }
     if let Some(r) = rows
         .iter()
         .find(|r| r.implementation.starts_with("adamp.AdamP"))
@@ -455,20 +530,30 @@ fn main() -> anyhow_free::Result {
 
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../results/bench");
     std::fs::create_dir_all(&dir)?;
-    let tmp = dir.join("optim.csv.tmp");
+    let file = if gpu {
+        format!("optim_{device_name}.csv")
+    } else {
+        "optim.csv".to_string()
+    };
+    let tmp = dir.join(format!("{file}.tmp"));
     {
         let mut f = std::fs::File::create(&tmp)?;
         writeln!(f, "optimizer,implementation,ms_per_step,floor_ms")?;
         for r in &rows {
+            let floor = if r.floor_ms.is_finite() {
+                format!("{:.4}", r.floor_ms)
+            } else {
+                String::new()
+            };
             writeln!(
                 f,
-                "{},{},{:.4},{:.4}",
-                r.optimizer, r.implementation, r.ms, r.floor_ms
+                "{},{},{:.4},{floor}",
+                r.optimizer, r.implementation, r.ms
             )?;
         }
     }
-    std::fs::rename(&tmp, dir.join("optim.csv"))?;
-    println!("wrote {}", dir.join("optim.csv").display());
+    std::fs::rename(&tmp, dir.join(&file))?;
+    println!("wrote {}", dir.join(&file).display());
     Ok(())
 }
 

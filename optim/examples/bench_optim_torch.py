@@ -1,7 +1,8 @@
 """Time one optimizer step of adamp 0.3.0 (AdamP, SGDP) and torch.optim (AdamW, SGD) on the
 ResNet-18 parameter shapes, for `bench_optim.rs` (which runs this with the same thread count).
 
-Usage: python bench_optim_torch.py THREADS WARMUP ITERS
+Usage: python bench_optim_torch.py THREADS WARMUP ITERS [DEVICE]
+DEVICE is `cpu` (the default) or `cuda`; on a GPU each timed step ends with a synchronize.
 Prints one JSON object: {"torch_version", "adamp_version", "<impl>": ms_per_step, ...}.
 Gradients: before every timed step (untimed), conv weights get a fixed random gradient minus its
 projection on each output channel of the current weight (as a conv followed by BatchNorm has),
@@ -37,15 +38,17 @@ def resnet18_shapes():
 
 def main():
     threads, warmup, iters = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+    device = torch.device(sys.argv[4] if len(sys.argv) > 4 else "cpu")
+    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
     torch.set_num_threads(threads)
     torch.manual_seed(0)
     shapes = resnet18_shapes()
     params, base, init = [], [], []
     for name, shape in shapes:
-        w = (torch.rand(shape) * 2 - 1) * 0.05
+        w = ((torch.rand(shape) * 2 - 1) * 0.05).to(device)
         init.append(w.clone())
         params.append(torch.nn.Parameter(w))
-        base.append((torch.rand(shape) * 2 - 1) * 1e-3)
+        base.append(((torch.rand(shape) * 2 - 1) * 1e-3).to(device))
 
     def refresh_grads():
         with torch.no_grad():
@@ -69,15 +72,17 @@ def main():
         "torch.optim.SGD": lambda ps: torch.optim.SGD(ps, lr=0.1, momentum=0.9, weight_decay=1e-4),
     }
     out = {"torch_version": torch.__version__, "adamp_version": getattr(adamp, "__version__", "0.3.0"),
-           "threads": threads}
+           "threads": threads, "device": str(device)}
     for label, make in makers.items():
         reset()
         opt = make(params)
         times = []
         for i in range(warmup + iters):
             refresh_grads()
+            sync()
             t0 = time.perf_counter()
             opt.step()
+            sync()
             dt = time.perf_counter() - t0
             if i >= warmup:
                 times.append(dt * 1e3)

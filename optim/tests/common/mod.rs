@@ -27,6 +27,26 @@ pub fn fixtures_dir() -> PathBuf {
         .join("fixtures")
 }
 
+/// The device the fixture tests run on, from `ADAMP_TEST_DEVICE`: `cpu` (the default, what CI
+/// runs), `cuda` / `cuda:N` (needs `--features cuda`) or `metal` (needs `--features metal`). On a
+/// GPU the optimizers take their tensor-op path, which must give the reference's numbers too.
+pub fn test_device() -> Device {
+    let spec = std::env::var("ADAMP_TEST_DEVICE").unwrap_or_else(|_| "cpu".to_string());
+    let device = match spec.as_str() {
+        "" | "cpu" => Ok(Device::Cpu),
+        "metal" => Device::new_metal(0),
+        s => match s.strip_prefix("cuda") {
+            Some("") => Device::new_cuda(0),
+            Some(n) => match n.strip_prefix(':').and_then(|n| n.parse().ok()) {
+                Some(n) => Device::new_cuda(n),
+                None => panic!("ADAMP_TEST_DEVICE=`{s}`: expected cpu, cuda, cuda:N or metal"),
+            },
+            None => panic!("ADAMP_TEST_DEVICE=`{s}`: expected cpu, cuda, cuda:N or metal"),
+        },
+    };
+    device.unwrap_or_else(|e| panic!("ADAMP_TEST_DEVICE=`{spec}`: {e}"))
+}
+
 /// Hyperparameters under the reference's names (`torch.optim` / `adamp` 0.3.0 keyword arguments).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -111,7 +131,8 @@ pub struct Fixture {
 }
 
 impl Fixture {
-    /// Load `<case>.json` and `<case>.safetensors` from the fixture directory.
+    /// Load `<case>.json` and `<case>.safetensors` from the fixture directory, onto
+    /// [`test_device`].
     pub fn load(case: &str) -> Fixture {
         let dir = fixtures_dir();
         let json_path = dir.join(format!("{case}.json"));
@@ -121,7 +142,7 @@ impl Fixture {
             serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", json_path.display()));
         assert_eq!(sidecar.case, case, "{}: `case` field", json_path.display());
         let st_path = dir.join(format!("{case}.safetensors"));
-        let tensors = candle_core::safetensors::load(&st_path, &Device::Cpu)
+        let tensors = candle_core::safetensors::load(&st_path, &test_device())
             .unwrap_or_else(|e| panic!("{}: {e}", st_path.display()));
         Fixture { sidecar, tensors }
     }
