@@ -11,6 +11,9 @@ fn main() {
         .with_writer(std::io::stderr)
         .with_target(false)
         .init();
+    // Training allocates and frees the same large buffers every step: keep them in the process
+    // instead of page-faulting them in again (measured in `adamp_models::alloc`).
+    adamp_models::alloc::keep_freed_memory();
     let cli = adamp_harness::cli::Cli::parse();
     std::process::exit(adamp_harness::cli::execute(cli));
 }

@@ -9,7 +9,11 @@
 //! ```text
 //! cargo run --release -p adamp-models --example bench_train -- [--models resnet20,mobilenet_v2]
 //!     [--batch 128] [--warmup 1] [--iters 3] [--threads N] [--no-torch] [--no-candle] [--out results/bench/train.csv]
+//!     [--malloc-default]
 //! ```
+//!
+//! Like the `adamp` binary, it first keeps freed memory in the process
+//! ([`adamp_models::alloc::keep_freed_memory`]); `--malloc-default` leaves malloc as it is.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -62,6 +66,7 @@ fn parse_args() -> Result<Args> {
             "--out" => a.out = PathBuf::from(value()?),
             "--no-torch" => a.torch = false,
             "--no-candle" => a.candle = false,
+            "--malloc-default" => {}
             other => bail!(
                 "unknown argument `{other}`; see the header of models/examples/bench_train.rs"
             ),
@@ -161,6 +166,10 @@ fn torch_images_per_s(py: &Path, kind: ModelKind, a: &Args) -> Result<f64> {
 
 fn main() -> Result<()> {
     let a = parse_args()?;
+    // As the `adamp` binary does; `--malloc-default` measures without it.
+    if !std::env::args().any(|x| x == "--malloc-default") {
+        adamp_models::alloc::keep_freed_memory();
+    }
     rayon::ThreadPoolBuilder::new()
         .num_threads(a.threads)
         .build_global()

@@ -55,6 +55,7 @@
 //! On CPU with f32 tensors the layers use [`ops`]; on CUDA/Metal (features `cuda` / `metal`)
 //! they use Candle's built-in ops, so the same model code runs on a GPU.
 
+pub mod alloc;
 pub mod builder;
 pub mod error;
 pub mod init;

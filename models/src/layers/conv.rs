@@ -75,7 +75,10 @@ impl Conv2d {
         followed_by_norm: bool,
     ) -> Result<Self> {
         let path = b.prefix().to_string();
-        if cfg.groups == 0 || in_channels % cfg.groups != 0 || out_channels % cfg.groups != 0 {
+        if cfg.groups == 0
+            || !in_channels.is_multiple_of(cfg.groups)
+            || !out_channels.is_multiple_of(cfg.groups)
+        {
             return Err(crate::ModelError::Config(format!(
                 "layer `{path}`: groups={} must divide in_channels={in_channels} and out_channels={out_channels}",
                 cfg.groups

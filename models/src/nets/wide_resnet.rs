@@ -91,7 +91,7 @@ impl WideResNet {
         in_channels: usize,
         num_classes: usize,
     ) -> Result<Self> {
-        if depth < 10 || (depth - 4) % 6 != 0 || width == 0 {
+        if depth < 10 || !(depth - 4).is_multiple_of(6) || width == 0 {
             return Err(ModelError::Config(format!(
                 "wide_resnet: depth must be 6n + 4 with n >= 1 (e.g. 28, 34) and width >= 1; got depth {depth}, width {width}"
             )));

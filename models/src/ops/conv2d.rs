@@ -364,12 +364,12 @@ fn gemm_backward_weight(geo: &Conv2dGeometry, x: &[f32], dy: &[f32], dw: &mut [f
                     let dyg = gather_dy(geo, dy_chunk, bb, g, tmp);
                     if geo.pointwise() && bb == 1 {
                         let rhs = &x_chunk[g * geo.cg_in() * hw..][..k * p];
-                        matmul(cgo, k, p, dst, k, dyg, p, 1, rhs, 1, p, true, par_inside);
+                        add_weight_grad(cgo, k, p, dst, dyg, rhs, par_inside);
                         return;
                     }
                     with_scratch(k * ld, |col| {
                         lower(geo, x_chunk, bb, g, col);
-                        matmul(cgo, k, ld, dst, k, dyg, ld, 1, col, 1, ld, true, par_inside);
+                        add_weight_grad(cgo, k, ld, dst, dyg, col, par_inside);
                     });
                 });
             }
@@ -390,6 +390,31 @@ fn gemm_backward_weight(geo: &Conv2dGeometry, x: &[f32], dy: &[f32], dw: &mut [f
             *d += v;
         }
     }
+}
+
+/// `dw[o, j] += sum_q dy[o, q] col[j, q]` (`dw` is `[cgo, k]`, `dy` `[cgo, ld]`, `col`
+/// `[k, ld]`), computed as the transposed product `t = col dy^T` (`[k, cgo]`) and added
+/// transposed. The long reduction (`ld`, the batch's pixels) with a short output (`cgo x k`)
+/// runs 2.5-3x faster in this orientation through `gemm`'s AVX-512 kernels (ResNet-20 weight
+/// gradients measured 313-339 ms/step as `dy col^T` vs 99-129 ms/step transposed, same run),
+/// whose row tiles then span the longer `k` side.
+fn add_weight_grad(
+    cgo: usize,
+    k: usize,
+    ld: usize,
+    dw: &mut [f32],
+    dy: &[f32],
+    col: &[f32],
+    parallel: bool,
+) {
+    with_scratch(k * cgo, |t| {
+        matmul(k, cgo, ld, t, cgo, col, ld, 1, dy, 1, ld, false, parallel);
+        for (o, row) in dw.chunks_exact_mut(k).take(cgo).enumerate() {
+            for (j, d) in row.iter_mut().enumerate() {
+                *d += t[j * cgo + o];
+            }
+        }
+    });
 }
 
 /// The Candle custom op: `conv2d(x, w)` with backward for both arguments.

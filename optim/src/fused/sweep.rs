@@ -298,8 +298,8 @@ fn add_products(acc: &mut [f64; LANES], x: &[f64; LANES], y: &[f64; LANES]) {
 
 /// One row's `[<g,w>, ||g||^2, ||w||^2, sum(g*0)]` (the last is 0 exactly when every `g` is
 /// finite), in `LANES` f64 accumulators (lane `l` takes the elements `l, l+LANES, ...`) summed in
-/// lane order. f32 rows use explicit AVX2 code where the CPU has it (AVX-512 intrinsics need Rust 1.89,
-/// above the crate's MSRV): the compiler turned
+/// lane order. f32 rows use explicit AVX2 code where the CPU has it (AVX-512 intrinsics, stable since Rust 1.89,
+/// are not used here yet): the compiler turned
 /// the portable loop into scalar and 2-wide code, which made this read-only pass compute-bound.
 /// Every path does the same f64 operations lane by lane (no fused multiply-add), so the sums are
 /// bit-identical whichever runs.
