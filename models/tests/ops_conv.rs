@@ -30,6 +30,8 @@ const CASES: &[Case] = &[
     (2, 4, 6, 6, 4, 1, 2, 0, 1, 1),  // strided 1x1 (downsample)
     (2, 3, 11, 9, 4, 7, 2, 3, 1, 1), // 7x7/2 stem (Candle's own backward needs equal remainders on both axes)
     (2, 2, 9, 9, 3, 3, 1, 2, 2, 1),  // dilation 2
+    (2, 4, 6, 5, 6, 3, 1, 1, 1, 2),  // groups 2, same padding (input gradient as a transposed conv)
+    (2, 3, 7, 6, 4, 5, 1, 2, 1, 1),  // 5x5 same padding, non-square
     (2, 4, 5, 7, 6, 3, 1, 0, 1, 2),  // groups 2, no padding
     (3, 6, 8, 8, 6, 3, 1, 1, 1, 6),  // depthwise
     (2, 5, 7, 5, 5, 3, 2, 1, 1, 5),  // depthwise, stride 2, odd size
@@ -80,7 +82,7 @@ fn conv2d_matches_candle_forward_and_backward() {
 fn conv2d_gradients_match_finite_differences() {
     // L = sum(conv(x, w) * r) is linear in x and in w, so central differences are exact up to
     // rounding: check every element of small cases.
-    for (i, &(n, ci, h, w, co, k, s, p, d, g)) in CASES.iter().enumerate().take(9) {
+    for (i, &(n, ci, h, w, co, k, s, p, d, g)) in CASES.iter().enumerate().take(11) {
         let xv = common::values(n * ci * h * w, i as u64);
         let wv = common::values(co * (ci / g) * k * k, 100 + i as u64);
         let x = Var::from_tensor(

@@ -1,5 +1,6 @@
 //! 2-D convolution (any stride, padding, dilation, groups) on the CPU: im2col + GEMM forward,
-//! GEMM + col2im input gradient, im2col + GEMM weight gradient, threaded over chunks of images.
+//! GEMM + col2im input gradient (for stride-1 "same" convolutions: the forward path with the
+//! transposed, flipped kernel), im2col + GEMM weight gradient, threaded over chunks of images.
 //! Depthwise convolutions (`groups == in_channels == out_channels`) go to
 //! [`crate::ops::depthwise`]. Matches `torch.nn.functional.conv2d` / Candle's `Tensor::conv2d`.
 
@@ -272,7 +273,50 @@ pub fn conv2d_backward_input(geo: &Conv2dGeometry, dy: &[f32], wt: &[f32], dx: &
     })
 }
 
+/// For a stride-1 convolution with "same" padding (output size = input size, `2 * padding =
+/// dilation * (k - 1)`), the input gradient is itself such a convolution: of `dy` with the
+/// kernel transposed (in and out channels swapped, per group) and flipped in space,
+/// `dx[ci, y, x] = sum dy[co, y + pad - ki*d, x + pad - kj*d] w[co, ci, ki, kj]`. Returns the
+/// geometry of that convolution and its kernel, so it runs on the forward path (one contiguous
+/// im2col copy per row and a GEMM) instead of GEMM + col2im's scatter-add.
+fn same_padding_transpose(geo: &Conv2dGeometry, wt: &[f32]) -> Option<(Conv2dGeometry, Vec<f32>)> {
+    let same = geo.stride == 1
+        && geo.oh == geo.h
+        && geo.ow == geo.w
+        && !geo.pointwise()
+        && 2 * geo.padding == geo.dilation * (geo.kh - 1)
+        && 2 * geo.padding == geo.dilation * (geo.kw - 1);
+    if !same {
+        return None;
+    }
+    let (cgo, cgi, kh, kw) = (geo.cg_out(), geo.cg_in(), geo.kh, geo.kw);
+    let mut flipped = vec![0.0f32; wt.len()];
+    for g in 0..geo.groups {
+        for co in 0..cgo {
+            for ci in 0..cgi {
+                for ki in 0..kh {
+                    for kj in 0..kw {
+                        let src = (((g * cgo + co) * cgi + ci) * kh + ki) * kw + kj;
+                        let dst =
+                            (((g * cgi + ci) * cgo + co) * kh + (kh - 1 - ki)) * kw + (kw - 1 - kj);
+                        flipped[dst] = wt[src];
+                    }
+                }
+            }
+        }
+    }
+    let t = Conv2dGeometry {
+        c_in: geo.c_out,
+        c_out: geo.c_in,
+        ..*geo
+    };
+    Some((t, flipped))
+}
+
 fn gemm_backward_input(geo: &Conv2dGeometry, dy: &[f32], wt: &[f32], dx: &mut [f32]) {
+    if let Some((t, flipped)) = same_padding_transpose(geo, wt) {
+        return gemm_forward(&t, dy, &flipped, dx);
+    }
     let (p, k, cgo, hw, cgi) = (geo.p(), geo.k(), geo.cg_out(), geo.hw(), geo.cg_in());
     let b = geo.chunk();
     let chunks = geo.n.div_ceil(b);
