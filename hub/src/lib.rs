@@ -23,7 +23,7 @@ pub mod mock;
 use std::path::{Path, PathBuf};
 
 use hf_hub::repository::RepoTreeEntry;
-use hf_hub::{HFClientBuilder, HFClientSync, HFError};
+use hf_hub::{HFClientBuilder, HFClientSync, HFError, HFRepositorySync, RepoType};
 
 pub use error::{HubError, Result};
 
@@ -216,20 +216,8 @@ impl Hub {
         }
         let (owner, name) = repo.split_once('/').expect("checked");
         let result = match kind {
-            RepoKind::Model => self
-                .client
-                .model(owner, name)
-                .download_file()
-                .filename(filename)
-                .revision(revision)
-                .send(),
-            RepoKind::Dataset => self
-                .client
-                .dataset(owner, name)
-                .download_file()
-                .filename(filename)
-                .revision(revision)
-                .send(),
+            RepoKind::Model => download(self.client.model(owner, name), filename, revision),
+            RepoKind::Dataset => download(self.client.dataset(owner, name), filename, revision),
         };
         match result {
             Ok(p) => Ok(p),
@@ -274,20 +262,8 @@ impl Hub {
         }
         let (owner, name) = repo.split_once('/').expect("checked");
         let listing = match kind {
-            RepoKind::Model => self
-                .client
-                .model(owner, name)
-                .list_tree()
-                .revision(revision)
-                .recursive(true)
-                .send(),
-            RepoKind::Dataset => self
-                .client
-                .dataset(owner, name)
-                .list_tree()
-                .revision(revision)
-                .recursive(true)
-                .send(),
+            RepoKind::Model => list(self.client.model(owner, name), revision),
+            RepoKind::Dataset => list(self.client.dataset(owner, name), revision),
         };
         let entries = match listing {
             Ok(v) => v,
@@ -399,6 +375,26 @@ impl Hub {
             detail,
         })
     }
+}
+
+/// `filename` of `repo` at `revision`, into the cache (`hf-hub`'s `download_file`).
+fn download<T: RepoType>(
+    repo: HFRepositorySync<T>,
+    filename: &str,
+    revision: &str,
+) -> std::result::Result<PathBuf, HFError> {
+    repo.download_file()
+        .filename(filename)
+        .revision(revision)
+        .send()
+}
+
+/// Every entry of `repo` at `revision`, recursively (`hf-hub`'s `list_tree`).
+fn list<T: RepoType>(
+    repo: HFRepositorySync<T>,
+    revision: &str,
+) -> std::result::Result<Vec<RepoTreeEntry>, HFError> {
+    repo.list_tree().revision(revision).recursive(true).send()
 }
 
 /// `org/name` with two non-empty parts.
