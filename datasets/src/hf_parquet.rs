@@ -134,6 +134,58 @@ pub fn split_files(snapshot: &Path, split: &str) -> Result<Vec<PathBuf>> {
     Ok(found)
 }
 
+/// `(index, count)` of a shard named as the `datasets` library names them,
+/// `<prefix>-<index>-of-<count>.parquet` (`train-00003-of-00257.parquet`).
+fn shard_of(path: &Path) -> Option<(usize, usize)> {
+    let stem = path.file_name()?.to_str()?.strip_suffix(".parquet")?;
+    let (head, count) = stem.rsplit_once("-of-")?;
+    let (_, index) = head.rsplit_once('-')?;
+    let all_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if !(all_digits(index) && all_digits(count)) {
+        return None;
+    }
+    Some((index.parse().ok()?, count.parse().ok()?))
+}
+
+/// A split read from a cache must be whole: where its files are numbered shards
+/// (`<split>-00000-of-00004.parquet`), every index below the count must be there, in each folder.
+/// A download that was interrupted, or a cache copied in part, is an error naming the first
+/// missing shard, not a silently smaller dataset.
+pub fn check_shards(files: &[PathBuf]) -> Result<()> {
+    use std::collections::BTreeMap;
+    let mut groups: BTreeMap<(PathBuf, usize), Vec<usize>> = BTreeMap::new();
+    for f in files {
+        if let Some((index, count)) = shard_of(f) {
+            let dir = f.parent().map(Path::to_path_buf).unwrap_or_default();
+            groups.entry((dir, count)).or_default().push(index);
+        }
+    }
+    for ((dir, count), mut seen) in groups {
+        seen.sort_unstable();
+        seen.dedup();
+        if let Some(missing) = (0..count).find(|i| seen.binary_search(i).is_err()) {
+            let example = files
+                .iter()
+                .find(|f| f.parent() == Some(dir.as_path()) && shard_of(f).is_some())
+                .and_then(|f| f.file_name())
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            return Err(DatasetError::Missing {
+                path: dir,
+                what: format!(
+                    "shard {missing} of {count} (have {} of them, e.g. {example})",
+                    seen.len()
+                ),
+                hint: "the split is incomplete in the cache (an interrupted download or a partial \
+                       copy): download it again with network access (unset HF_HUB_OFFLINE) or \
+                       copy the whole snapshot"
+                    .into(),
+            });
+        }
+    }
+    Ok(())
+}
+
 /// Which columns hold the image and the label.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HfColumns {
@@ -214,7 +266,9 @@ impl HfParquetImages {
         columns: &HfColumns,
     ) -> Result<Self> {
         let snap = snapshot_dir(cache, repo, revision)?;
-        Self::from_files(split_files(&snap, split)?, columns)
+        let files = split_files(&snap, split)?;
+        check_shards(&files)?;
+        Self::from_files(files, columns)
     }
 
     /// Reads `split` of `repo` at `revision` through the hub client `hub`: only the split's
@@ -241,6 +295,7 @@ impl HfParquetImages {
                 repo: repo.to_string(),
                 source: e,
             })?;
+        check_shards(&files)?;
         Self::from_files(files, columns)
     }
 
@@ -385,6 +440,34 @@ mod tests {
             &[2],
         );
         data
+    }
+
+    #[test]
+    fn an_incomplete_split_is_named_not_read() {
+        let t = tempfile::tempdir().unwrap();
+        let data = write_cache(t.path());
+        let cols = HfColumns::default();
+        assert_eq!(
+            HfParquetImages::from_cache(t.path(), "org/tiny", "main", "train", &cols)
+                .unwrap()
+                .len(),
+            3
+        );
+        std::fs::remove_file(data.join("train-00000-of-00002.parquet")).unwrap();
+        let msg = HfParquetImages::from_cache(t.path(), "org/tiny", "main", "train", &cols)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            msg.contains("shard 0 of 2") && msg.contains("train-00001-of-00002.parquet"),
+            "{msg}"
+        );
+        assert_eq!(
+            shard_of(Path::new("x/train-00003-of-00257.parquet")),
+            Some((3, 257))
+        );
+        assert_eq!(shard_of(Path::new("train.parquet")), None);
+        assert_eq!(shard_of(Path::new("my-split-of-x.parquet")), None);
     }
 
     #[test]
