@@ -28,20 +28,10 @@ use parquet::record::Field;
 use crate::error::{DatasetError, Result};
 use crate::source::{ImageSource, ImageU8};
 
-/// The hub cache folder: `$HF_HUB_CACHE`, else `$HF_HOME/hub`, else `~/.cache/huggingface/hub`.
+/// The hub cache folder, as `hf-hub` resolves it ([`adamp_hub::default_cache_dir`]):
+/// `$HF_HUB_CACHE`, else `$HF_HOME/hub`, else `~/.cache/huggingface/hub`.
 pub fn hub_cache_dir() -> PathBuf {
-    let var = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty());
-    if let Some(c) = var("HF_HUB_CACHE") {
-        return PathBuf::from(c);
-    }
-    if let Some(h) = var("HF_HOME") {
-        return PathBuf::from(h).join("hub");
-    }
-    let home = var("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .or_else(|| var("HOME").map(|h| PathBuf::from(h).join(".cache")))
-        .unwrap_or_else(|| PathBuf::from(".cache"));
-    home.join("huggingface").join("hub")
+    adamp_hub::default_cache_dir()
 }
 
 /// Resolves `repo` (`org/name`) at `revision` (a branch or tag name, or a 40-hex commit) to its

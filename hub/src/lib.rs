@@ -93,6 +93,13 @@ pub fn offline_from_env() -> bool {
     std::env::var("HF_HUB_OFFLINE").is_ok_and(|v| is_true(&v))
 }
 
+/// The cache folder a client uses when given none: `hf-hub`'s own resolution (`HF_HUB_CACHE`,
+/// else `HUGGINGFACE_HUB_CACHE`, else `$HF_HOME/hub`, else `$XDG_CACHE_HOME/huggingface/hub` or
+/// `~/.cache/huggingface/hub`), so every part of the project agrees with the client.
+pub fn default_cache_dir() -> PathBuf {
+    hf_hub::resolve_cache_dir()
+}
+
 /// Whether an environment value means "on", as `huggingface_hub`'s boolean variables do.
 pub fn is_true(value: &str) -> bool {
     matches!(

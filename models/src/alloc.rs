@@ -5,9 +5,10 @@
 //! above its (dynamic, at most 32 MiB) mmap threshold with fresh `mmap`s and returns freed heap
 //! tops to the kernel, so every step page-faults and zero-fills its memory again. Keeping freed
 //! memory in the process removes that: measured on ResNet-20 (batch 128, 2 threads,
-//! `bench_train`, same session) the time outside our kernels fell from 114-130 ms/step to
-//! 50-80 ms/step and throughput rose from 220-231 to 265-322 images/s. The cost is that the
-//! process keeps its peak memory until it exits.
+//! `bench_train` with and without `--malloc-default`, interleaved in one session) the time
+//! outside our kernels fell from 117-137 ms/step to 96-101 ms/step and throughput rose from
+//! 225-234 to 295-320 images/s. The cost is that the process keeps its peak memory until it
+//! exits.
 
 /// Keep freed memory in the process (glibc on Linux: `M_MMAP_THRESHOLD` 32 MiB, its maximum, so
 /// allocations below it come from the heap; `M_TRIM_THRESHOLD` 2 GiB, so the heap is not
