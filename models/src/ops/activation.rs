@@ -2,23 +2,19 @@
 //! tensor, converts and multiplies: three passes and allocations).
 
 use candle_core::{CpuStorage, CustomOp1, Layout, Result, Shape, Tensor};
-use rayon::prelude::*;
 
 use super::profile::{timed, Kernel};
-use super::util::{f32_slice, with_f32};
+use super::util::{f32_slice, new_filled, with_f32};
 
 const PAR_MIN: usize = 1 << 15;
 
 fn map(src: &[f32], f: impl Fn(f32) -> f32 + Sync) -> Vec<f32> {
-    let mut out = vec![0.0f32; src.len()];
-    out.par_chunks_mut(PAR_MIN)
-        .zip(src.par_chunks(PAR_MIN))
-        .for_each(|(o, s)| {
-            for (o, &v) in o.iter_mut().zip(s) {
-                *o = f(v);
-            }
-        });
-    out
+    new_filled(src.len(), PAR_MIN, true, |ci, o| {
+        let s = &src[ci * PAR_MIN..ci * PAR_MIN + o.len()];
+        for (o, &v) in o.iter_mut().zip(s) {
+            *o = f(v);
+        }
+    })
 }
 
 /// `clamp(x, 0, cap)`; gradient passes where `0 < x < cap` (torch's `threshold_backward` /
@@ -50,8 +46,7 @@ impl CustomOp1 for ClampOp {
             let dx = with_f32(x, "relu backward", |x| {
                 with_f32(y, "relu backward", |y| {
                     with_f32(dy, "relu backward", |dy| {
-                        let mut dx = vec![0.0f32; dy.len()];
-                        dx.par_chunks_mut(PAR_MIN).enumerate().for_each(|(ci, o)| {
+                        new_filled(dy.len(), PAR_MIN, true, |ci, o| {
                             let r = ci * PAR_MIN..ci * PAR_MIN + o.len();
                             // ReLU: gradient where the output is positive; ReLU6: where 0 < x < 6.
                             // Branch-free bit masks so the loop vectorises.
@@ -66,8 +61,7 @@ impl CustomOp1 for ClampOp {
                                     *o = f32::from_bits(d.to_bits() & mask(yv > 0.0));
                                 }
                             }
-                        });
-                        dx
+                        })
                     })
                 })
             })???;

@@ -10,7 +10,7 @@ use candle_core::{bail, CpuStorage, CustomOp3, Layout, Result, Shape, Tensor};
 use rayon::prelude::*;
 
 use super::profile::{timed, Kernel};
-use super::util::{f32_slice, with_f32};
+use super::util::{f32_slice, new_filled, with_f32};
 
 /// Per-channel statistics of one training-mode forward pass.
 #[derive(Debug, Clone, Default)]
@@ -50,6 +50,10 @@ struct BatchNormOp {
     eps: f64,
     act: FusedActivation,
     stats: Arc<Mutex<BatchStats>>,
+    /// The forward pass's per-channel f32 `(scale, shift)`, `y = act(x * scale + shift)`. The
+    /// backward pass recomputes the activation's gate from `x` with them (bit-identical to the
+    /// forward's `y`), so it never reads `y`.
+    affine: Mutex<Vec<(f32, f32)>>,
 }
 
 fn dims(x: &[usize]) -> Result<(usize, usize, usize)> {
@@ -91,40 +95,39 @@ fn channel_stats(x: &[f32], n: usize, c_all: usize, hw: usize, c: usize) -> (f64
     (mean, (q / m - d * d).max(0.0))
 }
 
-/// `d` where `lo < y < hi` (or always, without `clamp`), else 0 -- branch-free (a bit mask), so
-/// the loops vectorise and random signs cost no mispredictions.
+/// `d` where `lo < v < hi` (or always, without `clamp`), else 0 -- branch-free (a bit mask), so
+/// the loops vectorise and random signs cost no mispredictions. `v = x * scale + shift` is the
+/// forward's pre-activation value, computed with the same f32 operations, so the gate is exactly
+/// the one the output `y = clamp(v, lo, hi)` gives (`lo < y < hi` iff `lo < v < hi`).
 #[inline(always)]
-fn gate(clamp: bool, lo: f32, hi: f32, y: f32, d: f32) -> f32 {
-    let pass = !clamp | ((y > lo) & (y < hi));
+fn gate(clamp: bool, lo: f32, hi: f32, v: f32, d: f32) -> f32 {
+    let pass = !clamp | ((v > lo) & (v < hi));
     f32::from_bits(d.to_bits() & (u32::from(pass)).wrapping_neg())
 }
 
-/// `(sum g, sum g * (x - mu))` over one plane, `g = dy` masked by `lo < y < hi` when `clamp`
-/// (eight accumulator lanes so the loop vectorises).
+/// `(sum g, sum g * (x - mu))` over one plane, `g = dy` masked by [`gate`] of the forward's
+/// pre-activation `x * scale + shift` (eight accumulator lanes so the loop vectorises).
 #[inline]
 fn plane_sums(
     x: &[f32],
     dy: &[f32],
-    y: &[f32],
+    (scale, shift): (f32, f32),
     (clamp, lo, hi): (bool, f32, f32),
     mu: f32,
 ) -> (f32, f32) {
     let (mut a, mut b) = ([0f32; 8], [0f32; 8]);
     let n8 = x.len() / 8 * 8;
-    let chunks = x[..n8]
-        .chunks_exact(8)
-        .zip(dy[..n8].chunks_exact(8))
-        .zip(y[..n8].chunks_exact(8));
-    for ((xc, dc), yc) in chunks {
+    let chunks = x[..n8].chunks_exact(8).zip(dy[..n8].chunks_exact(8));
+    for (xc, dc) in chunks {
         for l in 0..8 {
-            let g = gate(clamp, lo, hi, yc[l], dc[l]);
+            let g = gate(clamp, lo, hi, xc[l] * scale + shift, dc[l]);
             a[l] += g;
             b[l] += g * (xc[l] - mu);
         }
     }
     let (mut sa, mut sb) = (a.iter().sum::<f32>(), b.iter().sum::<f32>());
     for j in n8..x.len() {
-        let g = gate(clamp, lo, hi, y[j], dy[j]);
+        let g = gate(clamp, lo, hi, x[j] * scale + shift, dy[j]);
         sa += g;
         sb += g * (x[j] - mu);
     }
@@ -155,10 +158,10 @@ impl CustomOp3 for BatchNormOp {
         x: &Tensor,
         g: &Tensor,
         b: &Tensor,
-        y: &Tensor,
+        _y: &Tensor,
         dy: &Tensor,
     ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
-        timed(Kernel::BatchNormBackward, || self.backward(x, g, b, y, dy))
+        timed(Kernel::BatchNormBackward, || self.backward(x, g, b, dy))
     }
 }
 
@@ -197,9 +200,8 @@ impl BatchNormOp {
                 (scale as f32, (f64::from(b[ch]) - mean * scale) as f32)
             })
             .collect();
-        let mut y = vec![0.0f32; x.len()];
         let (clamp, lo, hi) = self.act.bounds();
-        y.par_chunks_mut(hw).enumerate().for_each(|(plane, out)| {
+        let y = new_filled(x.len(), hw, true, |plane, out| {
             let (scale, shift) = scale_shift[plane % c];
             let src = &x[plane * hw..(plane + 1) * hw];
             if clamp {
@@ -212,6 +214,7 @@ impl BatchNormOp {
                 }
             }
         });
+        *self.affine.lock().unwrap_or_else(|e| e.into_inner()) = scale_shift;
         let mut st = self.stats.lock().unwrap_or_else(|e| e.into_inner());
         st.mean = stats.iter().map(|s| s.0 as f32).collect();
         st.var = stats.iter().map(|s| s.1 as f32).collect();
@@ -224,7 +227,6 @@ impl BatchNormOp {
         x: &Tensor,
         g: &Tensor,
         b: &Tensor,
-        y: &Tensor,
         dy: &Tensor,
     ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
         let (n, c, hw) = dims(x.dims())?;
@@ -232,7 +234,12 @@ impl BatchNormOp {
             let st = self.stats.lock().unwrap_or_else(|e| e.into_inner());
             (st.mean.clone(), st.var.clone())
         };
-        if mean.len() != c {
+        let affine = self
+            .affine
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        if mean.len() != c || affine.len() != c {
             bail!("batch_norm backward: statistics of the forward pass are missing")
         }
         let invstd: Vec<f64> = var
@@ -246,49 +253,42 @@ impl BatchNormOp {
         let dev = x.device();
         let (dx, sums) = with_f32(x, "batch_norm backward", |x| {
             with_f32(dy, "batch_norm backward", |dy| {
-                with_f32(y, "batch_norm backward", |y| {
-                    // Per channel: sum dy and sum dy * xhat.
-                    let sums: Vec<(f64, f64)> = (0..c)
-                        .into_par_iter()
-                        .map(|ch| {
-                            let (muf, is) = (mean[ch], invstd[ch]);
-                            let (mut s1, mut s2) = (0.0f64, 0.0f64);
-                            for i in 0..n {
-                                let r = (i * c + ch) * hw..(i * c + ch + 1) * hw;
-                                let (a, b) =
-                                    plane_sums(&x[r.clone()], &dy[r.clone()], &y[r], bounds, muf);
-                                s1 += f64::from(a);
-                                s2 += f64::from(b);
-                            }
-                            // (sum dy, sum dy * xhat) with xhat = (x - mu) * invstd
-                            (s1, s2 * is)
-                        })
-                        .collect();
-                    let mut dx = vec![0.0f32; x.len()];
-                    dx.par_chunks_mut(hw).enumerate().for_each(|(plane, out)| {
-                        let ch = plane % c;
-                        let (s1, s2) = sums[ch];
-                        let is = invstd[ch];
-                        let k = f64::from(gain[ch]) * is;
-                        // dx = k * (dy - s1/m - xhat * s2/m), xhat = (x - mu) * is
-                        let a = (k * s2 / m * is) as f32;
-                        let bconst = (k * (f64::from(mean[ch]) * is * s2 / m - s1 / m)) as f32;
-                        let kf = k as f32;
-                        let r = plane * hw..(plane + 1) * hw;
-                        let it = out
-                            .iter_mut()
-                            .zip(&x[r.clone()])
-                            .zip(&dy[r.clone()])
-                            .zip(&y[r]);
-                        for (((o, &xv), &dv), &yv) in it {
-                            let g = gate(clamp, lo, hi, yv, dv);
-                            *o = kf * g - a * xv + bconst;
+                // Per channel: sum dy and sum dy * xhat.
+                let sums: Vec<(f64, f64)> = (0..c)
+                    .into_par_iter()
+                    .map(|ch| {
+                        let (muf, is) = (mean[ch], invstd[ch]);
+                        let (mut s1, mut s2) = (0.0f64, 0.0f64);
+                        for i in 0..n {
+                            let r = (i * c + ch) * hw..(i * c + ch + 1) * hw;
+                            let (a, b) = plane_sums(&x[r.clone()], &dy[r], affine[ch], bounds, muf);
+                            s1 += f64::from(a);
+                            s2 += f64::from(b);
                         }
-                    });
-                    (dx, sums)
-                })
+                        // (sum dy, sum dy * xhat) with xhat = (x - mu) * invstd
+                        (s1, s2 * is)
+                    })
+                    .collect();
+                let dx = new_filled(x.len(), hw, true, |plane, out| {
+                    let ch = plane % c;
+                    let (s1, s2) = sums[ch];
+                    let is = invstd[ch];
+                    let k = f64::from(gain[ch]) * is;
+                    // dx = k * (dy - s1/m - xhat * s2/m), xhat = (x - mu) * is
+                    let a = (k * s2 / m * is) as f32;
+                    let bconst = (k * (f64::from(mean[ch]) * is * s2 / m - s1 / m)) as f32;
+                    let kf = k as f32;
+                    let (scale, shift) = affine[ch];
+                    let r = plane * hw..(plane + 1) * hw;
+                    let it = out.iter_mut().zip(&x[r.clone()]).zip(&dy[r]);
+                    for ((o, &xv), &dv) in it {
+                        let g = gate(clamp, lo, hi, xv * scale + shift, dv);
+                        *o = kf * g - a * xv + bconst;
+                    }
+                });
+                (dx, sums)
             })
-        })???;
+        })??;
         let dx = if x.track_op() {
             Some(Tensor::from_vec(dx, x.shape(), dev)?)
         } else {
@@ -331,6 +331,7 @@ pub fn batch_norm_train(
         eps,
         act,
         stats: stats.clone(),
+        affine: Mutex::new(Vec::new()),
     };
     let y = x
         .contiguous()?

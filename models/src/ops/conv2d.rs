@@ -10,7 +10,7 @@ use rayon::prelude::*;
 use super::depthwise;
 use super::im2col::{col2im, im2col, Axis};
 use super::profile::{timed, Kernel};
-use super::util::{f32_slice, matmul, threads, with_f32, with_scratch};
+use super::util::{f32_slice, matmul, new_filled, threads, with_f32, with_scratch};
 
 /// The full geometry of one convolution call (square stride/padding/dilation, like Candle's).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -179,17 +179,21 @@ fn lower(geo: &Conv2dGeometry, x_chunk: &[f32], b: usize, g: usize, col: &mut [f
     }
 }
 
-/// Forward: `y[n, o, :] = sum_k w[o, k] col[k, :]` per group.
-pub fn conv2d_forward(geo: &Conv2dGeometry, x: &[f32], wt: &[f32], y: &mut [f32]) {
+/// Forward: `y[n, o, :] = sum_k w[o, k] col[k, :]` per group; returns `y` (`[n, c_out, oh, ow]`).
+pub fn conv2d_forward(geo: &Conv2dGeometry, x: &[f32], wt: &[f32]) -> Vec<f32> {
     if geo.is_depthwise() {
         return timed(Kernel::DepthwiseForward, || {
-            depthwise::forward(geo, x, wt, y)
+            let mut y = vec![0.0f32; geo.n * geo.c_out * geo.p()];
+            depthwise::forward(geo, x, wt, &mut y);
+            y
         });
     }
-    timed(Kernel::ConvForward, || gemm_forward(geo, x, wt, y))
+    timed(Kernel::ConvForward, || gemm_forward(geo, x, wt))
 }
 
-fn gemm_forward(geo: &Conv2dGeometry, x: &[f32], wt: &[f32], y: &mut [f32]) {
+/// The GEMM path of [`conv2d_forward`]: one task per chunk of images (im2col, GEMM, and the
+/// chunk's output written while in cache).
+fn gemm_forward(geo: &Conv2dGeometry, x: &[f32], wt: &[f32]) -> Vec<f32> {
     let (p, k, cgo) = (geo.p(), geo.k(), geo.cg_out());
     let b = geo.chunk();
     let chunks = geo.n.div_ceil(b);
@@ -228,14 +232,12 @@ fn gemm_forward(geo: &Conv2dGeometry, x: &[f32], wt: &[f32], y: &mut [f32]) {
             });
         }
     };
-    let it = y.chunks_mut(b * geo.c_out * p).enumerate();
-    if par_inside {
-        it.for_each(task);
-    } else {
-        y.par_chunks_mut(b * geo.c_out * p)
-            .enumerate()
-            .for_each(task);
-    }
+    new_filled(
+        geo.n * geo.c_out * p,
+        b * geo.c_out * p,
+        !par_inside,
+        |ci, y_chunk| task((ci, y_chunk)),
+    )
 }
 
 /// Gather `dy` of images `[0, bb)` of a chunk, group `g`, into `[cg_out, bb*P]` (or borrow it
@@ -261,15 +263,17 @@ fn gather_dy<'a>(
     tmp
 }
 
-/// Input gradient: `dcol = w^T dy`, then `col2im`.
-pub fn conv2d_backward_input(geo: &Conv2dGeometry, dy: &[f32], wt: &[f32], dx: &mut [f32]) {
+/// Input gradient: `dcol = w^T dy`, then `col2im`; returns `dx` (`[n, c_in, h, w]`).
+pub fn conv2d_backward_input(geo: &Conv2dGeometry, dy: &[f32], wt: &[f32]) -> Vec<f32> {
     if geo.is_depthwise() {
         return timed(Kernel::DepthwiseBackwardInput, || {
-            depthwise::backward_input(geo, dy, wt, dx)
+            let mut dx = vec![0.0f32; geo.n * geo.c_in * geo.hw()];
+            depthwise::backward_input(geo, dy, wt, &mut dx);
+            dx
         });
     }
     timed(Kernel::ConvBackwardInput, || {
-        gemm_backward_input(geo, dy, wt, dx)
+        gemm_backward_input(geo, dy, wt)
     })
 }
 
@@ -313,9 +317,9 @@ fn same_padding_transpose(geo: &Conv2dGeometry, wt: &[f32]) -> Option<(Conv2dGeo
     Some((t, flipped))
 }
 
-fn gemm_backward_input(geo: &Conv2dGeometry, dy: &[f32], wt: &[f32], dx: &mut [f32]) {
+fn gemm_backward_input(geo: &Conv2dGeometry, dy: &[f32], wt: &[f32]) -> Vec<f32> {
     if let Some((t, flipped)) = same_padding_transpose(geo, wt) {
-        return gemm_forward(&t, dy, &flipped, dx);
+        return gemm_forward(&t, dy, &flipped);
     }
     let (p, k, cgo, hw, cgi) = (geo.p(), geo.k(), geo.cg_out(), geo.hw(), geo.cg_in());
     let b = geo.chunk();
@@ -325,7 +329,6 @@ fn gemm_backward_input(geo: &Conv2dGeometry, dy: &[f32], wt: &[f32], dx: &mut [f
         let dy_chunk = &dy[ci * b * geo.c_out * p..];
         let bb = dx_chunk.len() / (geo.c_in * hw);
         let ld = bb * p;
-        dx_chunk.fill(0.0);
         for g in 0..geo.groups {
             let w_g = &wt[g * cgo * k..(g + 1) * cgo * k];
             with_scratch(if bb == 1 { 0 } else { cgo * ld }, |tmp| {
@@ -363,14 +366,13 @@ fn gemm_backward_input(geo: &Conv2dGeometry, dy: &[f32], wt: &[f32], dx: &mut [f
             });
         }
     };
-    let it = dx.chunks_mut(b * geo.c_in * hw).enumerate();
-    if par_inside {
-        it.for_each(task);
-    } else {
-        dx.par_chunks_mut(b * geo.c_in * hw)
-            .enumerate()
-            .for_each(task);
-    }
+    // `new_filled` hands each task its chunk zeroed, as col2im adds into it.
+    new_filled(
+        geo.n * geo.c_in * hw,
+        b * geo.c_in * hw,
+        !par_inside,
+        |ci, dx_chunk| task((ci, dx_chunk)),
+    )
 }
 
 /// Weight gradient: `dw[o, k] = sum_n sum_p dy[n, o, p] col_n[k, p]`, accumulated in
@@ -492,8 +494,7 @@ impl CustomOp2 for Conv2dOp {
         )?;
         let x = f32_slice(s1, l1, "conv2d")?;
         let w = f32_slice(s2, l2, "conv2d")?;
-        let mut y = vec![0.0f32; geo.n * geo.c_out * geo.p()];
-        conv2d_forward(&geo, x, w, &mut y);
+        let y = conv2d_forward(&geo, x, w);
         Ok((
             CpuStorage::F32(y),
             Shape::from((geo.n, geo.c_out, geo.oh, geo.ow)),
@@ -518,11 +519,8 @@ impl CustomOp2 for Conv2dOp {
         let dev = x.device();
         let dy = dy.contiguous()?;
         let dx = if x.track_op() {
-            let mut dx = vec![0.0f32; x.elem_count()];
-            with_f32(&dy, "conv2d backward", |dy| {
-                with_f32(w, "conv2d backward", |w| {
-                    conv2d_backward_input(&geo, dy, w, &mut dx)
-                })
+            let dx = with_f32(&dy, "conv2d backward", |dy| {
+                with_f32(w, "conv2d backward", |w| conv2d_backward_input(&geo, dy, w))
             })??;
             Some(Tensor::from_vec(dx, x.shape(), dev)?)
         } else {

@@ -2,10 +2,9 @@
 //! separate add and ReLU cost two passes, two allocations and two gradient accumulations each).
 
 use candle_core::{bail, CpuStorage, CustomOp2, Layout, Result, Shape, Tensor};
-use rayon::prelude::*;
 
 use super::profile::{timed, Kernel};
-use super::util::{f32_slice, with_f32};
+use super::util::{f32_slice, new_filled, with_f32};
 
 const PAR_MIN: usize = 1 << 15;
 
@@ -34,14 +33,12 @@ impl CustomOp2 for AddReluOp {
             }
             let a = f32_slice(s1, l1, "add_relu")?;
             let b = f32_slice(s2, l2, "add_relu")?;
-            let mut y = vec![0.0f32; a.len()];
-            y.par_chunks_mut(PAR_MIN)
-                .zip(a.par_chunks(PAR_MIN).zip(b.par_chunks(PAR_MIN)))
-                .for_each(|(o, (a, b))| {
-                    for ((o, &a), &b) in o.iter_mut().zip(a).zip(b) {
-                        *o = (a + b).max(0.0);
-                    }
-                });
+            let y = new_filled(a.len(), PAR_MIN, true, |ci, o| {
+                let r = ci * PAR_MIN..ci * PAR_MIN + o.len();
+                for ((o, &a), &b) in o.iter_mut().zip(&a[r.clone()]).zip(&b[r]) {
+                    *o = (a + b).max(0.0);
+                }
+            });
             Ok((CpuStorage::F32(y), l1.shape().clone()))
         })
     }
@@ -56,16 +53,12 @@ impl CustomOp2 for AddReluOp {
         timed(Kernel::Activation, || {
             let g = with_f32(y, "add_relu backward", |y| {
                 with_f32(dy, "add_relu backward", |dy| {
-                    let mut g = vec![0.0f32; y.len()];
-                    g.par_chunks_mut(PAR_MIN)
-                        .zip(y.par_chunks(PAR_MIN).zip(dy.par_chunks(PAR_MIN)))
-                        .for_each(|(o, (y, d))| {
-                            for ((o, &y), &d) in o.iter_mut().zip(y).zip(d) {
-                                *o =
-                                    f32::from_bits(d.to_bits() & u32::from(y > 0.0).wrapping_neg());
-                            }
-                        });
-                    g
+                    new_filled(y.len(), PAR_MIN, true, |ci, o| {
+                        let r = ci * PAR_MIN..ci * PAR_MIN + o.len();
+                        for ((o, &y), &d) in o.iter_mut().zip(&y[r.clone()]).zip(&dy[r]) {
+                            *o = f32::from_bits(d.to_bits() & u32::from(y > 0.0).wrapping_neg());
+                        }
+                    })
                 })
             })??;
             let g = Tensor::from_vec(g, y.shape(), y.device())?;

@@ -1,6 +1,9 @@
 //! Helpers shared by the CPU kernels: slice access to CPU storage, scratch buffers, threading.
 
 use std::cell::RefCell;
+use std::mem::MaybeUninit;
+
+use rayon::prelude::*;
 
 use candle_core::{bail, CpuStorage, Layout, Result, Storage, Tensor};
 
@@ -28,6 +31,44 @@ pub(crate) fn with_f32<R>(t: &Tensor, op: &str, f: impl FnOnce(&[f32]) -> R) -> 
         Storage::Cpu(cpu) => Ok(f(f32_slice(cpu, layout, op)?)),
         _ => bail!("{op}: expected a CPU tensor"),
     }
+}
+
+/// A new vector of `n` elements written by `fill(i, chunk)` over its chunks of `chunk_len`
+/// elements (the last may be shorter), in parallel when `parallel`. Each chunk is zeroed by the
+/// thread that fills it, just before `fill` sees it: with freed memory reused (see
+/// [`crate::alloc::keep_freed_memory`]), `vec![0.0; n]` before a parallel kernel was a serial
+/// memset over the whole output (about 5% of a ResNet-20 training step); here the zeroing is a
+/// write into cache inside the parallel task.
+pub(crate) fn new_filled(
+    n: usize,
+    chunk_len: usize,
+    parallel: bool,
+    fill: impl Fn(usize, &mut [f32]) + Sync + Send,
+) -> Vec<f32> {
+    let mut v: Vec<f32> = Vec::with_capacity(n);
+    let init = |(i, c): (usize, &mut [MaybeUninit<f32>])| {
+        c.fill(MaybeUninit::new(0.0));
+        // SAFETY: every element of `c` was initialised just above, and `MaybeUninit<f32>` has
+        // the layout of `f32`.
+        let c = unsafe { &mut *(c as *mut [MaybeUninit<f32>] as *mut [f32]) };
+        fill(i, c);
+    };
+    let spare = &mut v.spare_capacity_mut()[..n];
+    if parallel {
+        spare
+            .par_chunks_mut(chunk_len.max(1))
+            .enumerate()
+            .for_each(init);
+    } else {
+        spare
+            .chunks_mut(chunk_len.max(1))
+            .enumerate()
+            .for_each(init);
+    }
+    // SAFETY: the chunks above cover `[0, n)` and each was initialised (a panic in `fill`
+    // propagates before this line).
+    unsafe { v.set_len(n) };
+    v
 }
 
 /// Number of rayon worker threads.
