@@ -2,15 +2,17 @@
 //! GEMM + col2im input gradient (for stride-1 "same" convolutions: the forward path with the
 //! transposed, flipped kernel), im2col + GEMM weight gradient, threaded over chunks of images.
 //! Depthwise convolutions (`groups == in_channels == out_channels`) go to
-//! [`crate::ops::depthwise`]. Matches `torch.nn.functional.conv2d` / Candle's `Tensor::conv2d`.
+//! [`crate::ops::depthwise`]; 3x3 stride-1 "same" convolutions with up to 128 input channels go
+//! to the direct AVX-512 kernel of `direct3x3` where the CPU has it (forward, and the input
+//! gradient through the forward path). Matches `torch.nn.functional.conv2d` / Candle's `Tensor::conv2d`.
 
 use candle_core::{bail, CpuStorage, CustomOp2, Layout, Result, Shape, Tensor};
 use rayon::prelude::*;
 
-use super::depthwise;
 use super::im2col::{col2im, im2col, Axis};
 use super::profile::{timed, Kernel};
 use super::util::{f32_slice, matmul, new_filled, threads, with_f32, with_scratch};
+use super::{depthwise, direct3x3};
 
 /// The full geometry of one convolution call (square stride/padding/dilation, like Candle's).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -194,6 +196,12 @@ pub fn conv2d_forward(geo: &Conv2dGeometry, x: &[f32], wt: &[f32]) -> Vec<f32> {
 /// The GEMM path of [`conv2d_forward`]: one task per chunk of images (im2col, GEMM, and the
 /// chunk's output written while in cache).
 fn gemm_forward(geo: &Conv2dGeometry, x: &[f32], wt: &[f32]) -> Vec<f32> {
+    if direct3x3::applies(geo) {
+        let (img_in, img_out) = (geo.c_in * geo.hw(), geo.c_out * geo.p());
+        return new_filled(geo.n * img_out, img_out, true, |i, y| {
+            direct3x3::forward_image(geo, &x[i * img_in..(i + 1) * img_in], wt, y)
+        });
+    }
     let (p, k, cgo) = (geo.p(), geo.k(), geo.cg_out());
     let b = geo.chunk();
     let chunks = geo.n.div_ceil(b);

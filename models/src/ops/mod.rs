@@ -13,6 +13,7 @@ pub mod activation;
 pub mod batch_norm;
 pub mod conv2d;
 pub mod depthwise;
+mod direct3x3;
 pub mod im2col;
 pub mod pool;
 pub mod profile;
