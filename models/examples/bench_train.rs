@@ -8,9 +8,14 @@
 //!
 //! ```text
 //! cargo run --release -p adamp-models --example bench_train -- [--models resnet20,mobilenet_v2]
-//!     [--batch 128] [--warmup 1] [--iters 3] [--threads N] [--no-torch] [--no-candle] [--out results/bench/train.csv]
-//!     [--malloc-default]
+//!     [--batch 128] [--warmup 1] [--iters 3] [--rounds 1] [--threads N] [--no-torch] [--no-candle]
+//!     [--out results/bench/train.csv] [--malloc-default]
 //! ```
+//!
+//! `--rounds N` repeats the whole measurement (PyTorch before, ours and Candle, PyTorch after) N
+//! times per model and reports the median of the per-round ratios with their range; the CSV then
+//! holds each implementation's median images/s. On a shared machine whose load moves single
+//! measurements by +-15%, a median over 5-9 rounds is the number to quote.
 //!
 //! Like the `adamp` binary, it first keeps freed memory in the process
 //! ([`adamp_models::alloc::keep_freed_memory`]); `--malloc-default` leaves malloc as it is.
@@ -30,6 +35,7 @@ struct Args {
     batch: usize,
     warmup: usize,
     iters: usize,
+    rounds: usize,
     threads: usize,
     torch: bool,
     candle: bool,
@@ -42,6 +48,7 @@ fn parse_args() -> Result<Args> {
         batch: 128,
         warmup: 1,
         iters: 3,
+        rounds: 1,
         threads: std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(1),
@@ -62,6 +69,7 @@ fn parse_args() -> Result<Args> {
             "--batch" => a.batch = value()?.parse()?,
             "--warmup" => a.warmup = value()?.parse()?,
             "--iters" => a.iters = value()?.parse()?,
+            "--rounds" => a.rounds = value()?.parse()?,
             "--threads" => a.threads = value()?.parse()?,
             "--out" => a.out = PathBuf::from(value()?),
             "--no-torch" => a.torch = false,
@@ -72,8 +80,8 @@ fn parse_args() -> Result<Args> {
             ),
         }
     }
-    if a.iters == 0 || a.batch < 2 {
-        bail!("--iters must be >= 1 and --batch >= 2");
+    if a.iters == 0 || a.rounds == 0 || a.batch < 2 {
+        bail!("--iters and --rounds must be >= 1 and --batch >= 2");
     }
     Ok(a)
 }
@@ -186,61 +194,104 @@ fn main() -> Result<()> {
     println!("training throughput, batch {}, 3x32x32, {} threads (ours and Candle interleaved step by step;", a.batch, a.threads);
     println!("other processes on this machine add noise to both)");
     for &kind in &a.models {
-        // PyTorch runs in its own process, so it cannot be interleaved step by step: measure it
-        // right before and right after ours/Candle and average, to share the background load.
-        let torch_before = py.as_ref().map(|py| torch_images_per_s(py, kind, &a));
         let mut ours = Trainer::new(kind, LayerImpl::Fast)?;
         let mut candle = if a.candle {
             Some(Trainer::new(kind, LayerImpl::Candle)?)
         } else {
             None
         };
-        let (mut t_ours, mut t_candle) = ([0.0f64; 3], [0.0f64; 3]);
-        for i in 0..a.warmup + a.iters {
-            let so = ours.step(&x, &y)?;
-            let sc = match candle.as_mut() {
-                Some(c) => c.step(&x, &y)?,
-                None => [f64::NAN; 3],
-            };
-            if i >= a.warmup {
-                for k in 0..3 {
-                    t_ours[k] += so[k];
-                    t_candle[k] += sc[k];
+        // Per round: (ours, candle, pytorch) images/s.
+        let mut rounds: Vec<(f64, f64, Option<f64>)> = Vec::new();
+        for round in 0..a.rounds {
+            if a.rounds > 1 {
+                println!("\n[{kind}, round {} of {}]", round + 1, a.rounds);
+            }
+            // PyTorch runs in its own process, so it cannot be interleaved step by step: measure it
+            // right before and right after ours/Candle and average, to share the background load.
+            let torch_before = py.as_ref().map(|py| torch_images_per_s(py, kind, &a));
+            let (mut t_ours, mut t_candle) = ([0.0f64; 3], [0.0f64; 3]);
+            for i in 0..a.warmup + a.iters {
+                let so = ours.step(&x, &y)?;
+                let sc = match candle.as_mut() {
+                    Some(c) => c.step(&x, &y)?,
+                    None => [f64::NAN; 3],
+                };
+                if i >= a.warmup {
+                    for k in 0..3 {
+                        t_ours[k] += so[k];
+                        t_candle[k] += sc[k];
+                    }
                 }
             }
-        }
-        let ips = |t: [f64; 3]| (a.batch * a.iters) as f64 / t.iter().sum::<f64>();
-        let (io, ic) = (ips(t_ours), ips(t_candle));
-        rows.push((kind.to_string(), "ours", io));
-        if a.candle {
-            rows.push((kind.to_string(), "candle", ic));
-        }
-        let per = |t: [f64; 3]| t.map(|s| 1e3 * s / a.iters as f64);
-        let (po, pc) = (per(t_ours), per(t_candle));
-        if a.candle {
-            println!(
-                "\n{kind}: ours {io:.1} img/s, candle {ic:.1} img/s, ours/candle {:.2}x",
-                io / ic
-            );
-            println!(
-                "  ms/step fwd/bwd/opt: ours {:.0}/{:.0}/{:.0}, candle {:.0}/{:.0}/{:.0}",
-                po[0], po[1], po[2], pc[0], pc[1], pc[2]
-            );
-        } else {
-            println!("\n{kind}: ours {io:.1} img/s");
-            println!(
-                "  ms/step fwd/bwd/opt: ours {:.0}/{:.0}/{:.0}",
-                po[0], po[1], po[2]
-            );
-        }
-        if let (Some(py), Some(before)) = (&py, torch_before) {
-            match before.and_then(|b| Ok((b, torch_images_per_s(py, kind, &a)?))) {
-                Ok((b, after)) => {
-                    let it = 0.5 * (b + after);
-                    rows.push((kind.to_string(), "pytorch", it));
-                    println!("  pytorch {it:.1} img/s (before {b:.1}, after {after:.1}), ours/pytorch {:.2}x", io / it);
+            let ips = |t: [f64; 3]| (a.batch * a.iters) as f64 / t.iter().sum::<f64>();
+            let (io, ic) = (ips(t_ours), ips(t_candle));
+            let mut it_round = None;
+            let per = |t: [f64; 3]| t.map(|s| 1e3 * s / a.iters as f64);
+            let (po, pc) = (per(t_ours), per(t_candle));
+            if a.candle {
+                println!(
+                    "\n{kind}: ours {io:.1} img/s, candle {ic:.1} img/s, ours/candle {:.2}x",
+                    io / ic
+                );
+                println!(
+                    "  ms/step fwd/bwd/opt: ours {:.0}/{:.0}/{:.0}, candle {:.0}/{:.0}/{:.0}",
+                    po[0], po[1], po[2], pc[0], pc[1], pc[2]
+                );
+            } else {
+                println!("\n{kind}: ours {io:.1} img/s");
+                println!(
+                    "  ms/step fwd/bwd/opt: ours {:.0}/{:.0}/{:.0}",
+                    po[0], po[1], po[2]
+                );
+            }
+            if let (Some(py), Some(before)) = (&py, torch_before) {
+                match before.and_then(|b| Ok((b, torch_images_per_s(py, kind, &a)?))) {
+                    Ok((b, after)) => {
+                        let it = 0.5 * (b + after);
+                        it_round = Some(it);
+                        println!("  pytorch {it:.1} img/s (before {b:.1}, after {after:.1}), ours/pytorch {:.2}x", io / it);
+                    }
+                    Err(e) => println!("  pytorch: skipped ({e:#})"),
                 }
-                Err(e) => println!("  pytorch: skipped ({e:#})"),
+            }
+            rounds.push((io, ic, it_round));
+        }
+        rows.push((kind.to_string(), "ours", median(rounds.iter().map(|r| r.0))));
+        if a.candle {
+            rows.push((
+                kind.to_string(),
+                "candle",
+                median(rounds.iter().map(|r| r.1)),
+            ));
+        }
+        let torch: Vec<(f64, f64)> = rounds
+            .iter()
+            .filter_map(|r| r.2.map(|t| (r.0, t)))
+            .collect();
+        if !torch.is_empty() {
+            rows.push((
+                kind.to_string(),
+                "pytorch",
+                median(torch.iter().map(|r| r.1)),
+            ));
+        }
+        if a.rounds > 1 {
+            let ratios: Vec<f64> = torch.iter().map(|(o, t)| o / t).collect();
+            print!(
+                "\n{kind} over {} rounds: ours {:.1} img/s (median)",
+                a.rounds,
+                median(rounds.iter().map(|r| r.0))
+            );
+            if ratios.is_empty() {
+                println!();
+            } else {
+                let lo = ratios.iter().copied().fold(f64::INFINITY, f64::min);
+                let hi = ratios.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                println!(
+                    ", ours/pytorch median {:.2}x (range {lo:.2}-{hi:.2}x over {} rounds)",
+                    median(ratios.iter().copied()),
+                    ratios.len()
+                );
             }
         }
         // Per-kernel profile of our layers over the same number of steps.
@@ -275,6 +326,21 @@ fn main() -> Result<()> {
     write_csv(&a.out, &rows, a.threads, a.batch)?;
     println!("\nwrote {}", a.out.display());
     Ok(())
+}
+
+/// The median (the mean of the two middle values for an even count; NaN if empty).
+fn median(v: impl Iterator<Item = f64>) -> f64 {
+    let mut v: Vec<f64> = v.collect();
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    v.sort_by(f64::total_cmp);
+    let m = v.len() / 2;
+    if v.len() % 2 == 1 {
+        v[m]
+    } else {
+        0.5 * (v[m - 1] + v[m])
+    }
 }
 
 fn write_csv(
