@@ -406,6 +406,21 @@ fn gemm_backward_weight(geo: &Conv2dGeometry, x: &[f32], dy: &[f32], dw: &mut [f
     let wlen = dw.len();
     let run_slot = |s: usize, acc: &mut [f32]| {
         acc.fill(0.0);
+        if direct3x3::applies(geo) {
+            // The slot's images, in runs sized for the direct kernel's cache footprint.
+            let (first, end) = (
+                (s * per_slot * b).min(geo.n),
+                ((s + 1) * per_slot * b).min(geo.n),
+            );
+            let run = direct3x3::weight_grad_batch(geo);
+            for n0 in (first..end).step_by(run) {
+                let bb = run.min(end - n0);
+                let xs = &x[n0 * geo.c_in * hw..(n0 + bb) * geo.c_in * hw];
+                let dys = &dy[n0 * geo.c_out * p..(n0 + bb) * geo.c_out * p];
+                direct3x3::add_weight_grad_images(geo, xs, dys, bb, acc);
+            }
+            return;
+        }
         for ci in s * per_slot..((s + 1) * per_slot).min(chunks) {
             let n0 = ci * b;
             let bb = b.min(geo.n - n0);

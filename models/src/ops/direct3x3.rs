@@ -121,6 +121,84 @@ pub(crate) fn forward_image(geo: &Conv2dGeometry, x: &[f32], wt: &[f32], y: &mut
     });
 }
 
+/// `dw += dconv3x3/dw` over `b` images: `x` is `[b, c_in, h, w]`, `dy` `[b, c_out, h, w]`, `dw`
+/// `[c_out, c_in, 3, 3]`: `dw[o, c, ki, kj] += sum_q dy[o, q] x[c, q + ki * (W + 2) + kj]` over the
+/// padded-width grid (`dy` is laid out on it with zeros in the dropped columns). A register tile
+/// holds up to three output channels times the nine taps of one input channel (27 vectors, each
+/// loaded input vector feeding three products), summed over all `b` images before its lanes are
+/// added up. Only for geometries where [`applies`] holds.
+pub(crate) fn add_weight_grad_images(
+    geo: &Conv2dGeometry,
+    x: &[f32],
+    dy: &[f32],
+    b: usize,
+    dw: &mut [f32],
+) {
+    assert!(applies(geo), "direct3x3: geometry or CPU not supported");
+    let (cin, cout, h, w) = (geo.c_in, geo.c_out, geo.h, geo.w);
+    assert_eq!(x.len(), b * cin * h * w, "direct3x3: input length");
+    assert_eq!(dy.len(), b * cout * h * w, "direct3x3: gradient length");
+    assert_eq!(
+        dw.len(),
+        cout * cin * 9,
+        "direct3x3: kernel gradient length"
+    );
+    let plan = Plan::new(h, w);
+    let outs = plan.outs();
+    with_scratch(b * cin * plan.plane, |xp| {
+        with_scratch(b * cout * outs, |dyp| {
+            for i in 0..b {
+                let xi = &x[i * cin * h * w..(i + 1) * cin * h * w];
+                pad_planes(
+                    xi,
+                    cin,
+                    h,
+                    w,
+                    plan,
+                    &mut xp[i * cin * plan.plane..][..cin * plan.plane],
+                );
+                for o in 0..cout {
+                    let d = &mut dyp[(i * cout + o) * outs..(i * cout + o + 1) * outs];
+                    d.fill(0.0);
+                    let src = &dy[((i * cout + o) * h) * w..][..h * w];
+                    for (r, row) in src.chunks_exact(w).enumerate() {
+                        d[r * plan.w2..r * plan.w2 + w].copy_from_slice(row);
+                    }
+                }
+            }
+            let mut o = 0;
+            while o < cout {
+                let rows = (cout - o).min(3);
+                for c in 0..cin {
+                    let mut sums = [[0.0f32; 9]; 3];
+                    // SAFETY: AVX-512F checked by `applies`; `xp` holds `b * cin` planes and
+                    // `dyp` `b * cout` rows of `outs`; every read is inside them (see
+                    // `Plan::new`); `o + rows <= cout`, `c < cin`.
+                    #[cfg(target_arch = "x86_64")]
+                    unsafe {
+                        x86::weight_taps(xp, dyp, b, cin, cout, plan, o, rows, c, &mut sums)
+                    };
+                    for (r, s) in sums.iter().take(rows).enumerate() {
+                        let row = &mut dw[((o + r) * cin + c) * 9..][..9];
+                        for (d, v) in row.iter_mut().zip(s) {
+                            *d += v;
+                        }
+                    }
+                }
+                o += rows;
+            }
+        });
+    });
+}
+
+/// Images per call of [`add_weight_grad_images`]: as many as keep its padded copies of `x` and
+/// `dy` within about 512 KiB (in the core's L2 cache), at least one.
+pub(crate) fn weight_grad_batch(geo: &Conv2dGeometry) -> usize {
+    let plan = Plan::new(geo.h, geo.w);
+    let per_image = geo.c_in * plan.plane + geo.c_out * plan.outs();
+    ((128 << 10) / per_image.max(1)).max(1)
+}
+
 /// Copy `x` (`[c, h, w]`) into zero-padded planes of `plan.plane` elements: row `r` of plane `c`
 /// starts at `c * plan.plane + (r + 1) * w2 + 1`.
 fn pad_planes(x: &[f32], c: usize, h: usize, w: usize, plan: Plan, xp: &mut [f32]) {
@@ -171,6 +249,106 @@ mod x86 {
                 _ => tile::<1>(xp, wt, cin, plan, &offs, q, out),
             }
         }
+    }
+
+    /// The nine tap sums of output channels `o..o + rows` (`rows` 1 to 3) against input channel
+    /// `c`, over `b` images, into `sums[..rows]`: `sum_q dyp[i, o + r, q] * xp[i, c, q + off]`.
+    ///
+    /// # Safety
+    /// The CPU has AVX-512F; `xp` holds `b * cin` planes of `plan.plane` elements; `dyp` holds
+    /// `b * cout` rows of `plan.outs()`; `o + rows <= cout`, `c < cin`.
+    #[allow(clippy::too_many_arguments)]
+    #[target_feature(enable = "avx512f")]
+    pub(super) unsafe fn weight_taps(
+        xp: &[f32],
+        dyp: &[f32],
+        b: usize,
+        cin: usize,
+        cout: usize,
+        plan: Plan,
+        o: usize,
+        rows: usize,
+        c: usize,
+        sums: &mut [[f32; 9]; 3],
+    ) {
+        let outs = plan.outs();
+        assert!((1..=3).contains(&rows) && o + rows <= cout && c < cin);
+        assert!(xp.len() >= b * cin * plan.plane && dyp.len() >= b * cout * outs);
+        match rows {
+            3 => taps::<3>(xp, dyp, b, cin, cout, plan, o, c, sums),
+            2 => taps::<2>(xp, dyp, b, cin, cout, plan, o, c, sums),
+            _ => taps::<1>(xp, dyp, b, cin, cout, plan, o, c, sums),
+        }
+    }
+
+    /// [`weight_taps`] for `R` output channels.
+    ///
+    /// # Safety
+    /// As [`weight_taps`] with `rows == R`.
+    #[allow(clippy::too_many_arguments)]
+    #[target_feature(enable = "avx512f")]
+    unsafe fn taps<const R: usize>(
+        xp: &[f32],
+        dyp: &[f32],
+        b: usize,
+        cin: usize,
+        cout: usize,
+        plan: Plan,
+        o: usize,
+        c: usize,
+        sums: &mut [[f32; 9]; 3],
+    ) {
+        let outs = plan.outs();
+        let mut acc = [[_mm512_setzero_ps(); 9]; R];
+        for i in 0..b {
+            let xc = xp.as_ptr().add((i * cin + c) * plan.plane);
+            let d0 = dyp.as_ptr().add((i * cout + o) * outs);
+            image_taps::<R>(xc, d0, outs, plan.w2, &mut acc);
+        }
+        for (r, a) in acc.iter().enumerate() {
+            for (tap, v) in a.iter().enumerate() {
+                sums[r][tap] = _mm512_reduce_add_ps(*v);
+            }
+        }
+    }
+
+    /// One image of [`taps`]: `R` gradient rows at `d0` (row stride `outs`) against the padded
+    /// plane `xc`. The accumulators are copied into locals, advanced over the image's positions
+    /// in one flat loop with the taps written out, and stored back: kept out of the image loop,
+    /// where the compiler spilled them to the stack on every step.
+    ///
+    /// # Safety
+    /// As [`weight_taps`] for this image.
+    #[inline(never)]
+    #[target_feature(enable = "avx512f")]
+    unsafe fn image_taps<const R: usize>(
+        xc: *const f32,
+        d0: *const f32,
+        outs: usize,
+        w2: usize,
+        acc: &mut [[__m512; 9]; R],
+    ) {
+        let mut a = *acc;
+        let (r1, r2) = (xc.add(w2), xc.add(2 * w2));
+        let mut q = 0;
+        while q < outs {
+            let mut g = [_mm512_setzero_ps(); R];
+            for (r, gr) in g.iter_mut().enumerate() {
+                *gr = _mm512_loadu_ps(d0.add(r * outs + q));
+            }
+            // In bounds: q + V - 1 + 2 * w2 + 2 < plan.plane (see `Plan::new`).
+            macro_rules! tap {
+                ($($row:ident $k:literal $t:literal),*) => {$(
+                    let xv = _mm512_loadu_ps($row.add(q + $k));
+                    for r in 0..R {
+                        a[r][$t] = _mm512_fmadd_ps(g[r], xv, a[r][$t]);
+                    }
+                )*};
+            }
+            tap!(xc 0 0, xc 1 1, xc 2 2, r1 0 3, r1 1 4, r1 2 5, r2 0 6, r2 1 7, r2 2 8);
+            q += V;
+        }
+        *acc = a;
     }
 
     /// One tile: outputs `q..q + NP * V` of `CB` channels.
@@ -288,6 +466,57 @@ mod tests {
                     (a - b).abs() <= 1e-5 * (1.0 + b.abs()),
                     "{cin}->{cout} {h}x{w}: element {i}: {a} vs {b}"
                 );
+            }
+        }
+    }
+
+    #[test]
+    fn weight_gradient_matches_the_direct_sum_on_edge_shapes() {
+        if !has_avx512() {
+            eprintln!("no AVX-512F on this CPU: the direct 3x3 path is not used here");
+            return;
+        }
+        // Output channel counts with 0, 1 and 2 left after the blocks of three.
+        for &(b, cin, cout, h, w) in &[
+            (3, 3, 16, 32, 32),
+            (2, 16, 32, 16, 16),
+            (5, 64, 8, 8, 8),
+            (1, 5, 24, 7, 5),
+            (4, 1, 8, 1, 1),
+            (2, 7, 16, 13, 2),
+        ] {
+            let geo = Conv2dGeometry::new(&[b, cin, h, w], &[cout, cin, 3, 3], 1, 1, 1, 1).unwrap();
+            let x = values(b * cin * h * w, 3 + cin as u32);
+            let dy = values(b * cout * h * w, 5 + cout as u32);
+            let init = values(cout * cin * 9, 9);
+            let mut dw = init.clone();
+            add_weight_grad_images(&geo, &x, &dy, b, &mut dw);
+            for o in 0..cout {
+                for c in 0..cin {
+                    for (ki, kj) in (0..3).flat_map(|i| (0..3).map(move |j| (i, j))) {
+                        let mut s = 0.0f64;
+                        for i in 0..b {
+                            for r in 0..h {
+                                for q in 0..w {
+                                    let (yy, xx) = (r + ki, q + kj);
+                                    if yy < 1 || xx < 1 || yy > h || xx > w {
+                                        continue;
+                                    }
+                                    let xv = x[((i * cin + c) * h + yy - 1) * w + xx - 1];
+                                    let d = dy[((i * cout + o) * h + r) * w + q];
+                                    s += f64::from(xv) * f64::from(d);
+                                }
+                            }
+                        }
+                        let k = ((o * cin + c) * 3 + ki) * 3 + kj;
+                        let want = f64::from(init[k]) + s;
+                        assert!(
+                            (f64::from(dw[k]) - want).abs() <= 1e-5 * (1.0 + want.abs()),
+                            "b={b} {cin}->{cout} {h}x{w}: dw[{o},{c},{ki},{kj}] {} vs {want}",
+                            dw[k]
+                        );
+                    }
+                }
             }
         }
     }
