@@ -31,6 +31,12 @@ pub(crate) trait ProjElem<T: Real>: Elem<T> {
     fn recompute(&self, g: T, a: T, b: T) -> T;
     /// Write the projected direction back into the state where the reference aliases it.
     fn store_projected(&self, u: T, a: &mut T);
+    /// This rule's scalars for the vector AdamP row kernel, where it applies (f32 AdamP on a
+    /// CPU with AVX-512F or AVX2); `None` runs the generic sweep.
+    #[cfg(target_arch = "x86_64")]
+    fn adamp_f32(&self) -> Option<super::adamp_row::AdamPF32> {
+        None
+    }
 }
 
 /// torch SGD with momentum.
@@ -230,4 +236,8 @@ impl<T: Real> ProjElem<T> for AdamPElem<T> {
     }
     #[inline(always)]
     fn store_projected(&self, _u: T, _a: &mut T) {}
+    #[cfg(target_arch = "x86_64")]
+    fn adamp_f32(&self) -> Option<super::adamp_row::AdamPF32> {
+        super::adamp_row::AdamPF32::for_elem(self)
+    }
 }

@@ -702,6 +702,28 @@ fn channel_impl<T: Real, E: ProjElem<T>>(
     // A plain loop (no iterator closures), so the whole body is compiled into the caller's
     // instruction-set variant.
     let mut out = Vec::with_capacity(pre.len());
+    #[cfg(target_arch = "x86_64")]
+    if let Some(k) = e.adamp_f32() {
+        for (r, rp) in pre.iter().enumerate() {
+            let start = r * row_len;
+            // SAFETY: `adamp_f32` is `Some` only for f32 elements on a CPU with the kernel's
+            // instruction set; start + row_len <= n; `scratch` holds row_len elements.
+            out.push(unsafe {
+                super::adamp_row::channel_row(
+                    &k,
+                    p.w.add(start) as *mut f32,
+                    p.g.add(start) as *const f32,
+                    p.a.add(start) as *mut f32,
+                    p.b.add(start) as *mut f32,
+                    u as *mut f32,
+                    row_len,
+                    rp.ww,
+                    eps,
+                )
+            });
+        }
+        return out;
+    }
     for (r, rp) in pre.iter().enumerate() {
         let start = r * row_len;
         // SAFETY: start + row_len <= n; `scratch` holds row_len elements.
@@ -763,6 +785,99 @@ mod tests {
 
     fn bits<const K: usize>(v: [f64; K]) -> [u64; K] {
         v.map(f64::to_bits)
+    }
+
+    /// Each vector AdamP row kernel this CPU supports (AVX-512, AVX2) updates `w`, both moments
+    /// and the post-step sums bit for bit as the generic sweep does (advance, project with the
+    /// row's coefficient, apply), with and without nesterov, weight decay and bias correction, on
+    /// rows with and without partial 16- and 8-element blocks. A kernel the CPU lacks is
+    /// skipped with a message.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn vector_adamp_rows_match_the_generic_sweep_bit_for_bit() {
+        use crate::fused::adamp_row::{channel_row, AdamPF32, Isa};
+        use crate::fused::elems::AdamPElem;
+        for isa in [Isa::Avx512, Isa::Avx2] {
+            for nesterov in [false, true] {
+                for (step, decay) in [(1u32, 1.0f64), (7, 1.0 - 0.1 * 1e-2 * 0.1)] {
+                    let (b1, b2) = (0.9f64, 0.999f64);
+                    let bc1 = 1.0 - b1.powi(step as i32);
+                    let bc2 = 1.0 - b2.powi(step as i32);
+                    let e = AdamPElem::<f32> {
+                        beta1: b1 as f32,
+                        one_minus_beta1: (1.0 - b1) as f32,
+                        beta2: b2 as f32,
+                        one_minus_beta2: (1.0 - b2) as f32,
+                        bias_correction2_sqrt: bc2.sqrt() as f32,
+                        eps: 1e-8,
+                        nesterov,
+                        decay: decay as f32,
+                        neg_step: (-(1e-3 / bc1)) as f32,
+                    };
+                    let Some(k) = AdamPF32::with_isa(&e, isa) else {
+                        eprintln!("this CPU lacks {isa:?}: that AdamP row kernel is not used or tested here");
+                        continue;
+                    };
+                    for n in [1usize, 7, 8, 9, 15, 16, 17, 31, 147, 576, 4608 + 5] {
+                        let w0 = values(n, 11);
+                        let g = values(n, 12);
+                        let a0 = values(n, 13);
+                        let b0: Vec<f32> = values(n, 14).iter().map(|x| x * x).collect();
+                        let ww: f64 = w0.iter().map(|&x| x as f64 * x as f64).sum();
+                        let eps = 1e-8;
+
+                        // Generic sweep (what `channel_impl` runs without the kernel).
+                        let (mut w, mut a, mut b) = (w0.clone(), a0.clone(), b0.clone());
+                        let mut scratch = vec![0f32; n];
+                        let mut c = Chunk {
+                            w: &mut w,
+                            g: &g,
+                            a: &mut a,
+                            b: &mut b,
+                        };
+                        let p = Ptrs::new(&mut c);
+                        // SAFETY: one row of n elements; scratch holds n.
+                        let want = unsafe {
+                            let wu = advance_dot(&e, &p, 0, n, scratch.as_mut_ptr());
+                            let coef = f32::from_f64(crate::projection::coefficient(ww, wu, eps));
+                            project_apply_scratch(&e, &p, 0, n, coef, scratch.as_mut_ptr())
+                        };
+
+                        let (mut w2, mut a2, mut b2) = (w0.clone(), a0.clone(), b0.clone());
+                        let mut u = vec![0f32; n];
+                        // SAFETY: AVX-512F is present (`for_elem` returned Some); all buffers hold n.
+                        let got = unsafe {
+                            channel_row(
+                                &k,
+                                w2.as_mut_ptr(),
+                                g.as_ptr(),
+                                a2.as_mut_ptr(),
+                                b2.as_mut_ptr(),
+                                u.as_mut_ptr(),
+                                n,
+                                ww,
+                                eps,
+                            )
+                        };
+                        let ctx = format!("{isa:?} n={n} nesterov={nesterov} step={step}");
+                        let bits32 = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                        // A 1-element row's direction is projected away entirely; longer rows move.
+                        assert_ne!(bits32(&a), bits32(&a0), "{ctx}: exp_avg did not move");
+                        if n > 1 {
+                            assert_ne!(bits32(&w), bits32(&w0), "{ctx}: the step changed nothing");
+                        }
+                        assert_eq!(bits32(&w2), bits32(&w), "{ctx}: weights");
+                        assert_eq!(bits32(&a2), bits32(&a), "{ctx}: exp_avg");
+                        assert_eq!(bits32(&b2), bits32(&b), "{ctx}: exp_avg_sq");
+                        assert_eq!(
+                            bits([got.w2, got.dd]),
+                            bits([want.w2, want.dd]),
+                            "{ctx}: post-step sums"
+                        );
+                    }
+                }
+            }
+        }
     }
 
     /// The row sums of the vector code (whichever this CPU runs) equal the portable loop's bit
