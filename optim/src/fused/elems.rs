@@ -31,10 +31,10 @@ pub(crate) trait ProjElem<T: Real>: Elem<T> {
     fn recompute(&self, g: T, a: T, b: T) -> T;
     /// Write the projected direction back into the state where the reference aliases it.
     fn store_projected(&self, u: T, a: &mut T);
-    /// This rule's scalars for the vector AdamP row kernel, where it applies (f32 AdamP on a
-    /// CPU with AVX-512F or AVX2); `None` runs the generic sweep.
+    /// The vector kernel for this rule's channel-view rows, where one applies (f32 on a CPU
+    /// with AVX-512F or AVX2); `None` runs the generic sweep.
     #[cfg(target_arch = "x86_64")]
-    fn adamp_f32(&self) -> Option<super::adamp_row::AdamPF32> {
+    fn row_kernel(&self) -> Option<super::proj_row::RowKernel> {
         None
     }
 }
@@ -143,6 +143,10 @@ impl<T: Real> ProjElem<T> for SgdpElem<T> {
             *a = u;
         }
     }
+    #[cfg(target_arch = "x86_64")]
+    fn row_kernel(&self) -> Option<super::proj_row::RowKernel> {
+        super::proj_row::RowKernel::sgdp(self, None)
+    }
 }
 
 /// torch Adam (`coupled = true`: L2 added to the gradient) and AdamW (decay in `decay`).
@@ -237,7 +241,7 @@ impl<T: Real> ProjElem<T> for AdamPElem<T> {
     #[inline(always)]
     fn store_projected(&self, _u: T, _a: &mut T) {}
     #[cfg(target_arch = "x86_64")]
-    fn adamp_f32(&self) -> Option<super::adamp_row::AdamPF32> {
-        super::adamp_row::AdamPF32::for_elem(self)
+    fn row_kernel(&self) -> Option<super::proj_row::RowKernel> {
+        super::proj_row::RowKernel::adamp(self, None)
     }
 }

@@ -13,13 +13,13 @@
 //!   sweep over memory); for no projection, one plain sweep; for the layer view (rare), two full
 //!   sweeps because the coefficient needs the whole tensor.
 //!
-//! The channel-view row of an f32 AdamP step runs hand-written AVX-512 or AVX2 code
-//! (`adamp_row.rs`), bit-identical to the generic sweep, which the compiler had left partly
+//! The channel-view row of an f32 SGDP or AdamP step runs hand-written AVX-512 or AVX2 code
+//! (`proj_row.rs`), bit-identical to the generic sweep, which the compiler had left partly
 //! scalar.
 
-#[cfg(target_arch = "x86_64")]
-pub(crate) mod adamp_row;
 pub(crate) mod elems;
+#[cfg(target_arch = "x86_64")]
+pub(crate) mod proj_row;
 pub(crate) mod sweep;
 
 use std::sync::Mutex;

@@ -703,18 +703,17 @@ fn channel_impl<T: Real, E: ProjElem<T>>(
     // instruction-set variant.
     let mut out = Vec::with_capacity(pre.len());
     #[cfg(target_arch = "x86_64")]
-    if let Some(k) = e.adamp_f32() {
+    if let Some(k) = e.row_kernel() {
         for (r, rp) in pre.iter().enumerate() {
             let start = r * row_len;
-            // SAFETY: `adamp_f32` is `Some` only for f32 elements on a CPU with the kernel's
-            // instruction set; start + row_len <= n; `scratch` holds row_len elements.
+            // SAFETY: a kernel exists only for f32 elements (so `T` is f32); start + row_len
+            // <= n; `scratch` holds row_len elements and is separate from the chunk.
             out.push(unsafe {
-                super::adamp_row::channel_row(
-                    &k,
+                k.row(
                     p.w.add(start) as *mut f32,
                     p.g.add(start) as *const f32,
                     p.a.add(start) as *mut f32,
-                    p.b.add(start) as *mut f32,
+                    p.b.wrapping_add(start) as *mut f32, // empty (never read) for SGDP
                     u as *mut f32,
                     row_len,
                     rp.ww,
@@ -787,22 +786,89 @@ mod tests {
         v.map(f64::to_bits)
     }
 
+    /// Run one row through the generic sweep (what `channel_impl` runs without a vector
+    /// kernel) and through `kernel`; assert identical bits for `w`, the state and the sums.
+    #[cfg(target_arch = "x86_64")]
+    fn check_row_kernel<E: ProjElem<f32>>(
+        e: &E,
+        kernel: &crate::fused::proj_row::RowKernel,
+        n: usize,
+        ctx: &str,
+    ) {
+        let w0 = values(n, 11);
+        let g = values(n, 12);
+        let a0 = values(n, 13);
+        let b0: Vec<f32> = if E::SLOTS > 1 {
+            values(n, 14).iter().map(|x| x * x).collect()
+        } else {
+            Vec::new()
+        };
+        let ww: f64 = w0.iter().map(|&x| x as f64 * x as f64).sum();
+        let eps = 1e-8;
+
+        let (mut w, mut a, mut b) = (w0.clone(), a0.clone(), b0.clone());
+        let mut scratch = vec![0f32; n];
+        let mut c = Chunk {
+            w: &mut w,
+            g: &g,
+            a: &mut a,
+            b: &mut b,
+        };
+        let p = Ptrs::new(&mut c);
+        // SAFETY: one row of n elements; scratch holds n.
+        let want = unsafe {
+            let wu = advance_dot(e, &p, 0, n, scratch.as_mut_ptr());
+            let coef = f32::from_f64(crate::projection::coefficient(ww, wu, eps));
+            project_apply_scratch(e, &p, 0, n, coef, scratch.as_mut_ptr())
+        };
+
+        let (mut w2, mut a2, mut b2) = (w0.clone(), a0.clone(), b0.clone());
+        let mut u = vec![0f32; n];
+        // SAFETY: the buffers hold n elements (`b` is empty and unread for one-slot rules).
+        let got = unsafe {
+            kernel.row(
+                w2.as_mut_ptr(),
+                g.as_ptr(),
+                a2.as_mut_ptr(),
+                b2.as_mut_ptr(),
+                u.as_mut_ptr(),
+                n,
+                ww,
+                eps,
+            )
+        };
+        let bits32 = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_ne!(bits32(&a), bits32(&a0), "{ctx}: state did not move");
+        // A 1-element row's direction is projected away entirely; longer rows move.
+        if n > 1 {
+            assert_ne!(bits32(&w), bits32(&w0), "{ctx}: the step changed nothing");
+        }
+        assert_eq!(bits32(&w2), bits32(&w), "{ctx}: weights");
+        assert_eq!(bits32(&a2), bits32(&a), "{ctx}: state slot 0");
+        assert_eq!(bits32(&b2), bits32(&b), "{ctx}: state slot 1");
+        assert_eq!(
+            bits([got.w2, got.dd]),
+            bits([want.w2, want.dd]),
+            "{ctx}: post-step sums"
+        );
+    }
+
+    /// Row lengths with and without partial 16- and 8-element blocks.
+    const ROW_LENS: [usize; 11] = [1, 7, 8, 9, 15, 16, 17, 31, 147, 576, 4608 + 5];
+
     /// Each vector AdamP row kernel this CPU supports (AVX-512, AVX2) updates `w`, both moments
-    /// and the post-step sums bit for bit as the generic sweep does (advance, project with the
-    /// row's coefficient, apply), with and without nesterov, weight decay and bias correction, on
-    /// rows with and without partial 16- and 8-element blocks. A kernel the CPU lacks is
-    /// skipped with a message.
+    /// and the post-step sums bit for bit as the generic sweep does, with and without nesterov,
+    /// weight decay and bias correction. A kernel the CPU lacks is skipped with a message.
     #[cfg(target_arch = "x86_64")]
     #[test]
     fn vector_adamp_rows_match_the_generic_sweep_bit_for_bit() {
-        use crate::fused::adamp_row::{channel_row, AdamPF32, Isa};
         use crate::fused::elems::AdamPElem;
+        use crate::fused::proj_row::{Isa, RowKernel};
         for isa in [Isa::Avx512, Isa::Avx2] {
             for nesterov in [false, true] {
-                for (step, decay) in [(1u32, 1.0f64), (7, 1.0 - 0.1 * 1e-2 * 0.1)] {
+                for (step, decay) in [(1i32, 1.0f64), (7, 1.0 - 0.1 * 1e-2 * 0.1)] {
                     let (b1, b2) = (0.9f64, 0.999f64);
-                    let bc1 = 1.0 - b1.powi(step as i32);
-                    let bc2 = 1.0 - b2.powi(step as i32);
+                    let (bc1, bc2) = (1.0 - b1.powi(step), 1.0 - b2.powi(step));
                     let e = AdamPElem::<f32> {
                         beta1: b1 as f32,
                         one_minus_beta1: (1.0 - b1) as f32,
@@ -814,65 +880,57 @@ mod tests {
                         decay: decay as f32,
                         neg_step: (-(1e-3 / bc1)) as f32,
                     };
-                    let Some(k) = AdamPF32::with_isa(&e, isa) else {
-                        eprintln!("this CPU lacks {isa:?}: that AdamP row kernel is not used or tested here");
+                    let Some(k) = RowKernel::adamp(&e, Some(isa)) else {
+                        eprintln!(
+                            "this CPU lacks {isa:?}: that AdamP row kernel is not tested here"
+                        );
                         continue;
                     };
-                    for n in [1usize, 7, 8, 9, 15, 16, 17, 31, 147, 576, 4608 + 5] {
-                        let w0 = values(n, 11);
-                        let g = values(n, 12);
-                        let a0 = values(n, 13);
-                        let b0: Vec<f32> = values(n, 14).iter().map(|x| x * x).collect();
-                        let ww: f64 = w0.iter().map(|&x| x as f64 * x as f64).sum();
-                        let eps = 1e-8;
+                    for n in ROW_LENS {
+                        check_row_kernel(
+                            &e,
+                            &k,
+                            n,
+                            &format!("AdamP {isa:?} n={n} nesterov={nesterov} step={step}"),
+                        );
+                    }
+                }
+            }
+        }
+    }
 
-                        // Generic sweep (what `channel_impl` runs without the kernel).
-                        let (mut w, mut a, mut b) = (w0.clone(), a0.clone(), b0.clone());
-                        let mut scratch = vec![0f32; n];
-                        let mut c = Chunk {
-                            w: &mut w,
-                            g: &g,
-                            a: &mut a,
-                            b: &mut b,
-                        };
-                        let p = Ptrs::new(&mut c);
-                        // SAFETY: one row of n elements; scratch holds n.
-                        let want = unsafe {
-                            let wu = advance_dot(&e, &p, 0, n, scratch.as_mut_ptr());
-                            let coef = f32::from_f64(crate::projection::coefficient(ww, wu, eps));
-                            project_apply_scratch(&e, &p, 0, n, coef, scratch.as_mut_ptr())
-                        };
-
-                        let (mut w2, mut a2, mut b2) = (w0.clone(), a0.clone(), b0.clone());
-                        let mut u = vec![0f32; n];
-                        // SAFETY: AVX-512F is present (`for_elem` returned Some); all buffers hold n.
-                        let got = unsafe {
-                            channel_row(
-                                &k,
-                                w2.as_mut_ptr(),
-                                g.as_ptr(),
-                                a2.as_mut_ptr(),
-                                b2.as_mut_ptr(),
-                                u.as_mut_ptr(),
-                                n,
-                                ww,
-                                eps,
-                            )
-                        };
-                        let ctx = format!("{isa:?} n={n} nesterov={nesterov} step={step}");
-                        let bits32 = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-                        // A 1-element row's direction is projected away entirely; longer rows move.
-                        assert_ne!(bits32(&a), bits32(&a0), "{ctx}: exp_avg did not move");
-                        if n > 1 {
-                            assert_ne!(bits32(&w), bits32(&w0), "{ctx}: the step changed nothing");
-                        }
-                        assert_eq!(bits32(&w2), bits32(&w), "{ctx}: weights");
-                        assert_eq!(bits32(&a2), bits32(&a), "{ctx}: exp_avg");
-                        assert_eq!(bits32(&b2), bits32(&b), "{ctx}: exp_avg_sq");
-                        assert_eq!(
-                            bits([got.w2, got.dd]),
-                            bits([want.w2, want.dd]),
-                            "{ctx}: post-step sums"
+    /// As above for SGDP, including the momentum buffer taking the projected direction when
+    /// nesterov is off (`sgdp.py`'s aliasing), dampening and the `1/(1-momentum)` decay.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn vector_sgdp_rows_match_the_generic_sweep_bit_for_bit() {
+        use crate::fused::elems::SgdpElem;
+        use crate::fused::proj_row::{Isa, RowKernel};
+        for isa in [Isa::Avx512, Isa::Avx2] {
+            for nesterov in [false, true] {
+                for (dampening, wd) in [(0.0f64, 0.0f64), (0.1, 1e-4)] {
+                    let (lr, momentum) = (0.1f64, 0.9f64);
+                    let e = SgdpElem::<f32> {
+                        momentum: momentum as f32,
+                        one_minus_dampening: (1.0 - dampening) as f32,
+                        nesterov,
+                        decay: (1.0 - lr * wd * 0.1 / (1.0 - momentum)) as f32,
+                        neg_lr: (-lr) as f32,
+                    };
+                    let Some(k) = RowKernel::sgdp(&e, Some(isa)) else {
+                        eprintln!(
+                            "this CPU lacks {isa:?}: that SGDP row kernel is not tested here"
+                        );
+                        continue;
+                    };
+                    for n in ROW_LENS {
+                        check_row_kernel(
+                            &e,
+                            &k,
+                            n,
+                            &format!(
+                                "SGDP {isa:?} n={n} nesterov={nesterov} dampening={dampening}"
+                            ),
                         );
                     }
                 }

@@ -1,0 +1,553 @@
+//! Vector kernels (AVX-512, AVX2) for one channel-view row of an f32 SGDP or AdamP step
+//! (`adamp` 0.3.0 `sgdp.py::SGDP.step` / `adamp.py::AdamP.step` with `_channel_view`): advance
+//! the state, form the direction, project it off the row's weight direction, update the row and
+//! take its post-step sums, in two sweeps over the row while it is in cache.
+//!
+//! They compute exactly what the generic sweep (`sweep::advance_dot`, `project_apply_scratch`,
+//! `row_post`) computes for [`SgdpElem<f32>`] and [`AdamPElem<f32>`], bit for bit: the same f32
+//! operations in the same order with no fused multiply-add, and the f64 reductions in the same 8
+//! lanes (lane `l` takes the row's elements `l, l+8, ...`; a 16-wide block adds its low half
+//! before its high half), summed in lane order. The generic code gives the compiler 8-wide
+//! blocks through fixed-size arrays; on these rules it produced partly scalar code (about 45
+//! instructions per 8 elements for AdamP's first sweep), which made a memory-bound row update
+//! compute-bound.
+
+use std::arch::x86_64::*;
+
+use super::elems::{AdamPElem, SgdpElem};
+use crate::projection::{coefficient, RowPost};
+use crate::real::Real;
+
+/// Which vector kernel runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Isa {
+    /// 16-wide blocks with masked tails.
+    Avx512,
+    /// 8-wide blocks (the generic sweep's) with masked tails.
+    Avx2,
+}
+
+impl Isa {
+    /// Whether this CPU has the instruction set.
+    fn supported(self) -> bool {
+        match self {
+            Isa::Avx512 => std::arch::is_x86_feature_detected!("avx512f"),
+            Isa::Avx2 => std::arch::is_x86_feature_detected!("avx2"),
+        }
+    }
+
+    /// The best kernel this CPU runs, if any.
+    fn best() -> Option<Isa> {
+        [Isa::Avx512, Isa::Avx2].into_iter().find(|i| i.supported())
+    }
+}
+
+/// AdamP's f32 scalars (see [`AdamPElem`]).
+#[derive(Clone, Copy)]
+struct AdamPV {
+    beta1: f32,
+    one_minus_beta1: f32,
+    beta2: f32,
+    one_minus_beta2: f32,
+    bias_correction2_sqrt: f32,
+    eps: f32,
+    nesterov: bool,
+}
+
+/// SGDP's f32 scalars (see [`SgdpElem`]).
+#[derive(Clone, Copy)]
+struct SgdpV {
+    momentum: f32,
+    one_minus_dampening: f32,
+    nesterov: bool,
+}
+
+/// The rule a kernel runs.
+#[derive(Clone, Copy)]
+enum Rule {
+    AdamP(AdamPV),
+    Sgdp(SgdpV),
+}
+
+/// A vector row kernel for one step of one f32 parameter: the rule's scalars, the decay and
+/// step of `apply`, and the instruction set.
+#[derive(Clone, Copy)]
+pub(crate) struct RowKernel {
+    isa: Isa,
+    rule: Rule,
+    /// `1 - lr*wd*wd_ratio` (SGDP: `/(1-momentum)`).
+    decay: f32,
+    /// `-step_size` (AdamP) or `-lr` (SGDP).
+    neg_step: f32,
+}
+
+/// `x` as f32 where `T` is f32 (exact).
+fn f<T: Real>(x: T) -> f32 {
+    x.to_f64() as f32
+}
+
+fn is_f32<T: Real>() -> bool {
+    std::any::TypeId::of::<T>() == std::any::TypeId::of::<f32>()
+}
+
+impl RowKernel {
+    /// The kernel for an f32 AdamP step on this CPU (`isa` forces one, for tests); `None` if
+    /// `T` is not f32 or the CPU lacks the instruction set (the generic sweep runs).
+    pub(crate) fn adamp<T: Real>(e: &AdamPElem<T>, isa: Option<Isa>) -> Option<Self> {
+        let isa = pick(isa)?;
+        is_f32::<T>().then(|| RowKernel {
+            isa,
+            rule: Rule::AdamP(AdamPV {
+                beta1: f(e.beta1),
+                one_minus_beta1: f(e.one_minus_beta1),
+                beta2: f(e.beta2),
+                one_minus_beta2: f(e.one_minus_beta2),
+                bias_correction2_sqrt: f(e.bias_correction2_sqrt),
+                eps: f(e.eps),
+                nesterov: e.nesterov,
+            }),
+            decay: f(e.decay),
+            neg_step: f(e.neg_step),
+        })
+    }
+
+    /// As [`RowKernel::adamp`] for an f32 SGDP step.
+    pub(crate) fn sgdp<T: Real>(e: &SgdpElem<T>, isa: Option<Isa>) -> Option<Self> {
+        let isa = pick(isa)?;
+        is_f32::<T>().then(|| RowKernel {
+            isa,
+            rule: Rule::Sgdp(SgdpV {
+                momentum: f(e.momentum),
+                one_minus_dampening: f(e.one_minus_dampening),
+                nesterov: e.nesterov,
+            }),
+            decay: f(e.decay),
+            neg_step: f(e.neg_lr),
+        })
+    }
+
+    /// Update one row of `len` elements in place: the state `a` (AdamP `exp_avg`, SGDP
+    /// `momentum`) and `b` (AdamP `exp_avg_sq`; unused by SGDP), then `w`, with the row's
+    /// direction projected off `w` using the row's `||w||^2 = ww` from pass A. `u` is row-sized
+    /// scratch. Returns the row's post-step sums.
+    ///
+    /// # Safety
+    /// `w`, `g`, `a`, `u` (and `b` for AdamP) are valid for `len` elements; `u` overlaps none of
+    /// the others.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    pub(crate) unsafe fn row(
+        &self,
+        w: *mut f32,
+        g: *const f32,
+        a: *mut f32,
+        b: *mut f32,
+        u: *mut f32,
+        len: usize,
+        ww: f64,
+        eps: f64,
+    ) -> RowPost {
+        let r = Row {
+            w,
+            g,
+            a,
+            b,
+            u,
+            len,
+            ww,
+            eps,
+            decay: self.decay,
+            neg_step: self.neg_step,
+        };
+        // SAFETY: a kernel is only built for an instruction set the CPU has (`pick`).
+        match (self.isa, self.rule) {
+            (Isa::Avx512, Rule::AdamP(v)) => row_avx512(&v, &r),
+            (Isa::Avx512, Rule::Sgdp(v)) => row_avx512(&v, &r),
+            (Isa::Avx2, Rule::AdamP(v)) => row_avx2(&v, &r),
+            (Isa::Avx2, Rule::Sgdp(v)) => row_avx2(&v, &r),
+        }
+    }
+}
+
+/// `isa` if given and supported, else the best supported one.
+fn pick(isa: Option<Isa>) -> Option<Isa> {
+    match isa {
+        Some(i) => i.supported().then_some(i),
+        None => Isa::best(),
+    }
+}
+
+/// One row's pointers and scalars.
+struct Row {
+    w: *mut f32,
+    g: *const f32,
+    a: *mut f32,
+    b: *mut f32,
+    u: *mut f32,
+    len: usize,
+    ww: f64,
+    eps: f64,
+    decay: f32,
+    neg_step: f32,
+}
+
+/// A rule's first-sweep element arithmetic on 16 and 8 lanes: new `a`, new `b`, direction.
+trait VecRule {
+    /// Whether the rule has the second state slot `b`.
+    const TWO_SLOTS: bool;
+    /// Whether the projected direction is written back into `a` (SGDP without nesterov: the
+    /// reference's `d_p` is the momentum buffer itself).
+    fn stores_projected(&self) -> bool;
+    /// # Safety
+    /// AVX-512F.
+    unsafe fn advance16(&self, g: __m512, a: __m512, b: __m512) -> (__m512, __m512, __m512);
+    /// # Safety
+    /// AVX.
+    unsafe fn advance8(&self, g: __m256, a: __m256, b: __m256) -> (__m256, __m256, __m256);
+}
+
+/// The same formula on both widths: `$ps!(op, x, y)` is the width's packed f32 op.
+macro_rules! adamp_advance {
+    ($v:expr, $g:expr, $a:expr, $b:expr, $set1:ident, $add:ident, $mul:ident, $div:ident, $sqrt:ident) => {{
+        let v = $v;
+        let (g, a, b) = ($g, $a, $b);
+        // `exp_avg.mul_(beta1).add_(grad, alpha=1 - beta1)`
+        let a1 = $add($mul(a, $set1(v.beta1)), $mul($set1(v.one_minus_beta1), g));
+        // `exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)`
+        let b1 = $add(
+            $mul(b, $set1(v.beta2)),
+            $mul($mul($set1(v.one_minus_beta2), g), g),
+        );
+        // `denom = (exp_avg_sq.sqrt() / math.sqrt(bias_correction2)).add_(eps)`
+        let denom = $add(
+            $div($sqrt(b1), $set1(v.bias_correction2_sqrt)),
+            $set1(v.eps),
+        );
+        // `perturb = (beta1*exp_avg + (1-beta1)*grad) / denom` (nesterov) else `exp_avg / denom`
+        let numerator = if v.nesterov {
+            $add($mul($set1(v.beta1), a1), $mul($set1(v.one_minus_beta1), g))
+        } else {
+            a1
+        };
+        (a1, b1, $div(numerator, denom))
+    }};
+}
+
+macro_rules! sgdp_advance {
+    ($v:expr, $g:expr, $a:expr, $b:expr, $set1:ident, $add:ident, $mul:ident) => {{
+        let v = $v;
+        let (g, a) = ($g, $a);
+        // `buf.mul_(momentum).add_(grad, alpha=1 - dampening)`
+        let a1 = $add(
+            $mul(a, $set1(v.momentum)),
+            $mul($set1(v.one_minus_dampening), g),
+        );
+        // `d_p = grad + momentum * buf` (nesterov) else `d_p = buf`
+        let d = if v.nesterov {
+            $add(g, $mul($set1(v.momentum), a1))
+        } else {
+            a1
+        };
+        (a1, $b, d)
+    }};
+}
+
+impl VecRule for AdamPV {
+    const TWO_SLOTS: bool = true;
+    fn stores_projected(&self) -> bool {
+        false
+    }
+    #[inline(always)]
+    unsafe fn advance16(&self, g: __m512, a: __m512, b: __m512) -> (__m512, __m512, __m512) {
+        adamp_advance!(
+            self,
+            g,
+            a,
+            b,
+            _mm512_set1_ps,
+            _mm512_add_ps,
+            _mm512_mul_ps,
+            _mm512_div_ps,
+            _mm512_sqrt_ps
+        )
+    }
+    #[inline(always)]
+    unsafe fn advance8(&self, g: __m256, a: __m256, b: __m256) -> (__m256, __m256, __m256) {
+        adamp_advance!(
+            self,
+            g,
+            a,
+            b,
+            _mm256_set1_ps,
+            _mm256_add_ps,
+            _mm256_mul_ps,
+            _mm256_div_ps,
+            _mm256_sqrt_ps
+        )
+    }
+}
+
+impl VecRule for SgdpV {
+    const TWO_SLOTS: bool = false;
+    fn stores_projected(&self) -> bool {
+        !self.nesterov
+    }
+    #[inline(always)]
+    unsafe fn advance16(&self, g: __m512, a: __m512, b: __m512) -> (__m512, __m512, __m512) {
+        sgdp_advance!(self, g, a, b, _mm512_set1_ps, _mm512_add_ps, _mm512_mul_ps)
+    }
+    #[inline(always)]
+    unsafe fn advance8(&self, g: __m256, a: __m256, b: __m256) -> (__m256, __m256, __m256) {
+        sgdp_advance!(self, g, a, b, _mm256_set1_ps, _mm256_add_ps, _mm256_mul_ps)
+    }
+}
+
+/// The mask of the 16-wide block at `o` of a row of `len` elements.
+#[inline(always)]
+fn mask16(o: usize, len: usize) -> __mmask16 {
+    let m = (len - o).min(16);
+    if m == 16 {
+        0xffff
+    } else {
+        ((1u32 << m) - 1) as __mmask16
+    }
+}
+
+/// The two f64 halves (lanes 0-7, 8-15) of 16 f32 lanes.
+#[inline(always)]
+unsafe fn widen16(v: __m512) -> (__m512d, __m512d) {
+    (
+        _mm512_cvtps_pd(_mm512_castps512_ps256(v)),
+        _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd::<1>(
+            _mm512_castps_pd(v),
+        ))),
+    )
+}
+
+/// `acc += lo(x) * lo(y)` then `acc += hi(x) * hi(y)`, in f64 (the generic sweep's order: two
+/// consecutive 8-element blocks into the same 8 lanes).
+#[inline(always)]
+unsafe fn add_products16(acc: __m512d, x: __m512, y: __m512) -> __m512d {
+    let ((xl, xh), (yl, yh)) = (widen16(x), widen16(y));
+    let acc = _mm512_add_pd(acc, _mm512_mul_pd(xl, yl));
+    _mm512_add_pd(acc, _mm512_mul_pd(xh, yh))
+}
+
+/// The lanes of `acc` summed in lane order.
+#[inline(always)]
+unsafe fn lane_sum16(acc: __m512d) -> f64 {
+    let mut lanes = [0.0f64; 8];
+    _mm512_storeu_pd(lanes.as_mut_ptr(), acc);
+    lanes.iter().fold(0.0, |s, x| s + x)
+}
+
+/// The row update in 16-wide AVX-512 blocks (masked loads and stores for the tail, padded as
+/// the generic sweep pads: `w = g = a = 0`, `b = 1`, which makes the direction exactly 0).
+///
+/// # Safety
+/// AVX-512F; the pointers of `r` as [`RowKernel::row`] requires.
+#[target_feature(enable = "avx512f")]
+unsafe fn row_avx512<R: VecRule>(rule: &R, r: &Row) -> RowPost {
+    let (one, zero) = (_mm512_set1_ps(1.0), _mm512_setzero_ps());
+    // Sweep 1: advance the state, keep the direction in `u`, accumulate <w, u>.
+    let mut wu = _mm512_setzero_pd();
+    let mut o = 0;
+    while o < r.len {
+        let m = mask16(o, r.len);
+        let bv = if R::TWO_SLOTS {
+            _mm512_mask_loadu_ps(one, m, r.b.add(o))
+        } else {
+            zero
+        };
+        let (a1, b1, uv) = rule.advance16(
+            _mm512_maskz_loadu_ps(m, r.g.add(o)),
+            _mm512_maskz_loadu_ps(m, r.a.add(o)),
+            bv,
+        );
+        _mm512_mask_storeu_ps(r.a.add(o), m, a1);
+        if R::TWO_SLOTS {
+            _mm512_mask_storeu_ps(r.b.add(o), m, b1);
+        }
+        _mm512_mask_storeu_ps(r.u.add(o), m, uv);
+        wu = add_products16(wu, _mm512_maskz_loadu_ps(m, r.w.add(o)), uv);
+        o += 16;
+    }
+    let coef = _mm512_set1_ps(coefficient(r.ww, lane_sum16(wu), r.eps) as f32);
+
+    // Sweep 2: `u -= coef * w` (written back into `a` where the reference aliases it), then
+    // `w' = w * decay + neg_step * u` and the post-step sums `||w'||^2`, `||w' - w||^2`.
+    let (decay, neg_step) = (_mm512_set1_ps(r.decay), _mm512_set1_ps(r.neg_step));
+    let store_u = rule.stores_projected();
+    let (mut w2, mut dd) = (_mm512_setzero_pd(), _mm512_setzero_pd());
+    let mut o = 0;
+    while o < r.len {
+        let m = mask16(o, r.len);
+        let wv = _mm512_maskz_loadu_ps(m, r.w.add(o));
+        let uv = _mm512_sub_ps(
+            _mm512_maskz_loadu_ps(m, r.u.add(o)),
+            _mm512_mul_ps(coef, wv),
+        );
+        if store_u {
+            _mm512_mask_storeu_ps(r.a.add(o), m, uv);
+        }
+        let w1 = _mm512_add_ps(_mm512_mul_ps(wv, decay), _mm512_mul_ps(neg_step, uv));
+        _mm512_mask_storeu_ps(r.w.add(o), m, w1);
+        w2 = add_products16(w2, w1, w1);
+        // `(w' - w)^2` in f64, each half widened before the subtraction.
+        let ((w1l, w1h), (w0l, w0h)) = (widen16(w1), widen16(wv));
+        let (dl, dh) = (_mm512_sub_pd(w1l, w0l), _mm512_sub_pd(w1h, w0h));
+        dd = _mm512_add_pd(dd, _mm512_mul_pd(dl, dl));
+        dd = _mm512_add_pd(dd, _mm512_mul_pd(dh, dh));
+        o += 16;
+    }
+    RowPost {
+        w2: lane_sum16(w2),
+        dd: lane_sum16(dd),
+    }
+}
+
+/// Eight f32 lanes widened to two f64 halves (lanes 0-3, 4-7).
+#[inline(always)]
+unsafe fn widen8(v: __m256) -> (__m256d, __m256d) {
+    (
+        _mm256_cvtps_pd(_mm256_castps256_ps128(v)),
+        _mm256_cvtps_pd(_mm256_extractf128_ps::<1>(v)),
+    )
+}
+
+/// `acc += x * y` lane by lane in f64 (two halves of 4 lanes).
+#[inline(always)]
+unsafe fn add_products8(acc: &mut [__m256d; 2], x: __m256, y: __m256) {
+    let ((xl, xh), (yl, yh)) = (widen8(x), widen8(y));
+    acc[0] = _mm256_add_pd(acc[0], _mm256_mul_pd(xl, yl));
+    acc[1] = _mm256_add_pd(acc[1], _mm256_mul_pd(xh, yh));
+}
+
+/// The 8 lanes of `acc` summed in lane order.
+#[inline(always)]
+unsafe fn lane_sum8(acc: [__m256d; 2]) -> f64 {
+    let mut lanes = [0.0f64; 8];
+    _mm256_storeu_pd(lanes.as_mut_ptr(), acc[0]);
+    _mm256_storeu_pd(lanes.as_mut_ptr().add(4), acc[1]);
+    lanes.iter().fold(0.0, |s, x| s + x)
+}
+
+/// The AVX2 lane mask of the first `m <= 8` lanes.
+#[inline(always)]
+unsafe fn mask8(m: usize) -> __m256i {
+    _mm256_cmpgt_epi32(
+        _mm256_set1_epi32(m as i32),
+        _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
+    )
+}
+
+/// Sweep 1 on one 8-element block at `o` (`mask` selects the lanes loaded and stored; all
+/// lanes for full blocks).
+#[inline(always)]
+unsafe fn sweep1_8<R: VecRule>(
+    rule: &R,
+    r: &Row,
+    o: usize,
+    mask: Option<__m256i>,
+    wu: &mut [__m256d; 2],
+) {
+    let load = |p: *const f32| match mask {
+        None => _mm256_loadu_ps(p),
+        Some(k) => _mm256_maskload_ps(p, k),
+    };
+    let store = |p: *mut f32, v: __m256| match mask {
+        None => _mm256_storeu_ps(p, v),
+        Some(k) => _mm256_maskstore_ps(p, k, v),
+    };
+    let bv = if !R::TWO_SLOTS {
+        _mm256_setzero_ps()
+    } else {
+        match mask {
+            None => _mm256_loadu_ps(r.b.add(o)),
+            Some(k) => _mm256_blendv_ps(
+                _mm256_set1_ps(1.0),
+                _mm256_maskload_ps(r.b.add(o), k),
+                _mm256_castsi256_ps(k),
+            ),
+        }
+    };
+    let (a1, b1, uv) = rule.advance8(load(r.g.add(o)), load(r.a.add(o)), bv);
+    store(r.a.add(o), a1);
+    if R::TWO_SLOTS {
+        store(r.b.add(o), b1);
+    }
+    store(r.u.add(o), uv);
+    add_products8(wu, load(r.w.add(o)), uv);
+}
+
+/// Sweep 2 on one 8-element block at `o` (see [`row_avx512`]).
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+unsafe fn sweep2_8(
+    r: &Row,
+    o: usize,
+    mask: Option<__m256i>,
+    coef: __m256,
+    store_u: bool,
+    w2: &mut [__m256d; 2],
+    dd: &mut [__m256d; 2],
+) {
+    let load = |p: *const f32| match mask {
+        None => _mm256_loadu_ps(p),
+        Some(k) => _mm256_maskload_ps(p, k),
+    };
+    let store = |p: *mut f32, v: __m256| match mask {
+        None => _mm256_storeu_ps(p, v),
+        Some(k) => _mm256_maskstore_ps(p, k, v),
+    };
+    let wv = load(r.w.add(o));
+    let uv = _mm256_sub_ps(load(r.u.add(o)), _mm256_mul_ps(coef, wv));
+    if store_u {
+        store(r.a.add(o), uv);
+    }
+    let w1 = _mm256_add_ps(
+        _mm256_mul_ps(wv, _mm256_set1_ps(r.decay)),
+        _mm256_mul_ps(_mm256_set1_ps(r.neg_step), uv),
+    );
+    store(r.w.add(o), w1);
+    add_products8(w2, w1, w1);
+    let ((w1l, w1h), (w0l, w0h)) = (widen8(w1), widen8(wv));
+    let (dl, dh) = (_mm256_sub_pd(w1l, w0l), _mm256_sub_pd(w1h, w0h));
+    dd[0] = _mm256_add_pd(dd[0], _mm256_mul_pd(dl, dl));
+    dd[1] = _mm256_add_pd(dd[1], _mm256_mul_pd(dh, dh));
+}
+
+/// The row update in 8-wide AVX2 blocks: a branch-free loop over the full blocks, then the
+/// tail block through masked loads and stores (padded as [`row_avx512`] pads).
+///
+/// # Safety
+/// AVX2; the pointers of `r` as [`RowKernel::row`] requires.
+#[target_feature(enable = "avx2")]
+unsafe fn row_avx2<R: VecRule>(rule: &R, r: &Row) -> RowPost {
+    let full = r.len / 8 * 8;
+    let tail = (full < r.len).then(|| mask8(r.len - full));
+    let mut wu = [_mm256_setzero_pd(); 2];
+    let mut o = 0;
+    while o < full {
+        sweep1_8(rule, r, o, None, &mut wu);
+        o += 8;
+    }
+    if tail.is_some() {
+        sweep1_8(rule, r, full, tail, &mut wu);
+    }
+    let coef = _mm256_set1_ps(coefficient(r.ww, lane_sum8(wu), r.eps) as f32);
+    let store_u = rule.stores_projected();
+    let (mut w2, mut dd) = ([_mm256_setzero_pd(); 2], [_mm256_setzero_pd(); 2]);
+    let mut o = 0;
+    while o < full {
+        sweep2_8(r, o, None, coef, store_u, &mut w2, &mut dd);
+        o += 8;
+    }
+    if tail.is_some() {
+        sweep2_8(r, full, tail, coef, store_u, &mut w2, &mut dd);
+    }
+    RowPost {
+        w2: lane_sum8(w2),
+        dd: lane_sum8(dd),
+    }
+}
