@@ -441,6 +441,24 @@ unsafe fn mask8(m: usize) -> __m256i {
     )
 }
 
+/// Load 8 lanes at `p` (only the `mask` lanes, the rest 0, where a mask is given).
+#[inline(always)]
+unsafe fn load8(p: *const f32, mask: Option<__m256i>) -> __m256 {
+    match mask {
+        None => _mm256_loadu_ps(p),
+        Some(k) => _mm256_maskload_ps(p, k),
+    }
+}
+
+/// Store 8 lanes at `p` (only the `mask` lanes where a mask is given).
+#[inline(always)]
+unsafe fn store8(p: *mut f32, mask: Option<__m256i>, v: __m256) {
+    match mask {
+        None => _mm256_storeu_ps(p, v),
+        Some(k) => _mm256_maskstore_ps(p, k, v),
+    }
+}
+
 /// Sweep 1 on one 8-element block at `o` (`mask` selects the lanes loaded and stored; all
 /// lanes for full blocks).
 #[inline(always)]
@@ -451,14 +469,7 @@ unsafe fn sweep1_8<R: VecRule>(
     mask: Option<__m256i>,
     wu: &mut [__m256d; 2],
 ) {
-    let load = |p: *const f32| match mask {
-        None => _mm256_loadu_ps(p),
-        Some(k) => _mm256_maskload_ps(p, k),
-    };
-    let store = |p: *mut f32, v: __m256| match mask {
-        None => _mm256_storeu_ps(p, v),
-        Some(k) => _mm256_maskstore_ps(p, k, v),
-    };
+    let (load, store) = (|p| load8(p, mask), |p, v| store8(p, mask, v));
     let bv = if !R::TWO_SLOTS {
         _mm256_setzero_ps()
     } else {
@@ -492,14 +503,7 @@ unsafe fn sweep2_8(
     w2: &mut [__m256d; 2],
     dd: &mut [__m256d; 2],
 ) {
-    let load = |p: *const f32| match mask {
-        None => _mm256_loadu_ps(p),
-        Some(k) => _mm256_maskload_ps(p, k),
-    };
-    let store = |p: *mut f32, v: __m256| match mask {
-        None => _mm256_storeu_ps(p, v),
-        Some(k) => _mm256_maskstore_ps(p, k, v),
-    };
+    let (load, store) = (|p| load8(p, mask), |p, v| store8(p, mask, v));
     let wv = load(r.w.add(o));
     let uv = _mm256_sub_ps(load(r.u.add(o)), _mm256_mul_ps(coef, wv));
     if store_u {
