@@ -854,6 +854,7 @@ mod tests {
     }
 
     /// Row lengths with and without partial 16- and 8-element blocks.
+    #[cfg(target_arch = "x86_64")]
     const ROW_LENS: [usize; 11] = [1, 7, 8, 9, 15, 16, 17, 31, 147, 576, 4608 + 5];
 
     /// Each vector AdamP row kernel this CPU supports (AVX-512, AVX2) updates `w`, both moments
