@@ -126,45 +126,21 @@ impl RowKernel {
         })
     }
 
-    /// Update one row of `len` elements in place: the state `a` (AdamP `exp_avg`, SGDP
-    /// `momentum`) and `b` (AdamP `exp_avg_sq`; unused by SGDP), then `w`, with the row's
-    /// direction projected off `w` using the row's `||w||^2 = ww` from pass A. `u` is row-sized
-    /// scratch. Returns the row's post-step sums.
+    /// Update one row in place: the state `a` (AdamP `exp_avg`, SGDP `momentum`) and `b` (AdamP
+    /// `exp_avg_sq`; unused by SGDP), then `w`, with the row's direction projected off `w` using
+    /// the row's `||w||^2` from pass A. Returns the row's post-step sums.
     ///
     /// # Safety
-    /// `w`, `g`, `a`, `u` (and `b` for AdamP) are valid for `len` elements; `u` overlaps none of
-    /// the others.
-    #[allow(clippy::too_many_arguments)]
+    /// The pointers of `r` are valid for `r.len` elements (`b` only for AdamP); `u` overlaps
+    /// none of the others.
     #[inline(always)]
-    pub(crate) unsafe fn row(
-        &self,
-        w: *mut f32,
-        g: *const f32,
-        a: *mut f32,
-        b: *mut f32,
-        u: *mut f32,
-        len: usize,
-        ww: f64,
-        eps: f64,
-    ) -> RowPost {
-        let r = Row {
-            w,
-            g,
-            a,
-            b,
-            u,
-            len,
-            ww,
-            eps,
-            decay: self.decay,
-            neg_step: self.neg_step,
-        };
+    pub(crate) unsafe fn row(&self, r: &Row) -> RowPost {
         // SAFETY: a kernel is only built for an instruction set the CPU has (`pick`).
         match (self.isa, self.rule) {
-            (Isa::Avx512, Rule::AdamP(v)) => row_avx512(&v, &r),
-            (Isa::Avx512, Rule::Sgdp(v)) => row_avx512(&v, &r),
-            (Isa::Avx2, Rule::AdamP(v)) => row_avx2(&v, &r),
-            (Isa::Avx2, Rule::Sgdp(v)) => row_avx2(&v, &r),
+            (Isa::Avx512, Rule::AdamP(v)) => row_avx512(&v, self, r),
+            (Isa::Avx512, Rule::Sgdp(v)) => row_avx512(&v, self, r),
+            (Isa::Avx2, Rule::AdamP(v)) => row_avx2(&v, self, r),
+            (Isa::Avx2, Rule::Sgdp(v)) => row_avx2(&v, self, r),
         }
     }
 }
@@ -177,18 +153,17 @@ fn pick(isa: Option<Isa>) -> Option<Isa> {
     }
 }
 
-/// One row's pointers and scalars.
-struct Row {
-    w: *mut f32,
-    g: *const f32,
-    a: *mut f32,
-    b: *mut f32,
-    u: *mut f32,
-    len: usize,
-    ww: f64,
-    eps: f64,
-    decay: f32,
-    neg_step: f32,
+/// One row of a parameter: pointers to its weights, gradient, state slots and a row-sized
+/// scratch buffer, its length, its `||w||^2` from pass A, and the projection's `eps`.
+pub(crate) struct Row {
+    pub w: *mut f32,
+    pub g: *const f32,
+    pub a: *mut f32,
+    pub b: *mut f32,
+    pub u: *mut f32,
+    pub len: usize,
+    pub ww: f64,
+    pub eps: f64,
 }
 
 /// A rule's first-sweep element arithmetic on 16 and 8 lanes: new `a`, new `b`, direction.
@@ -347,7 +322,7 @@ unsafe fn lane_sum16(acc: __m512d) -> f64 {
 /// # Safety
 /// AVX-512F; the pointers of `r` as [`RowKernel::row`] requires.
 #[target_feature(enable = "avx512f")]
-unsafe fn row_avx512<R: VecRule>(rule: &R, r: &Row) -> RowPost {
+unsafe fn row_avx512<R: VecRule>(rule: &R, k: &RowKernel, r: &Row) -> RowPost {
     let (one, zero) = (_mm512_set1_ps(1.0), _mm512_setzero_ps());
     // Sweep 1: advance the state, keep the direction in `u`, accumulate <w, u>.
     let mut wu = _mm512_setzero_pd();
@@ -376,7 +351,7 @@ unsafe fn row_avx512<R: VecRule>(rule: &R, r: &Row) -> RowPost {
 
     // Sweep 2: `u -= coef * w` (written back into `a` where the reference aliases it), then
     // `w' = w * decay + neg_step * u` and the post-step sums `||w'||^2`, `||w' - w||^2`.
-    let (decay, neg_step) = (_mm512_set1_ps(r.decay), _mm512_set1_ps(r.neg_step));
+    let (decay, neg_step) = (_mm512_set1_ps(k.decay), _mm512_set1_ps(k.neg_step));
     let store_u = rule.stores_projected();
     let (mut w2, mut dd) = (_mm512_setzero_pd(), _mm512_setzero_pd());
     let mut o = 0;
@@ -495,6 +470,7 @@ unsafe fn sweep1_8<R: VecRule>(
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 unsafe fn sweep2_8(
+    k: &RowKernel,
     r: &Row,
     o: usize,
     mask: Option<__m256i>,
@@ -510,8 +486,8 @@ unsafe fn sweep2_8(
         store(r.a.add(o), uv);
     }
     let w1 = _mm256_add_ps(
-        _mm256_mul_ps(wv, _mm256_set1_ps(r.decay)),
-        _mm256_mul_ps(_mm256_set1_ps(r.neg_step), uv),
+        _mm256_mul_ps(wv, _mm256_set1_ps(k.decay)),
+        _mm256_mul_ps(_mm256_set1_ps(k.neg_step), uv),
     );
     store(r.w.add(o), w1);
     add_products8(w2, w1, w1);
@@ -527,7 +503,7 @@ unsafe fn sweep2_8(
 /// # Safety
 /// AVX2; the pointers of `r` as [`RowKernel::row`] requires.
 #[target_feature(enable = "avx2")]
-unsafe fn row_avx2<R: VecRule>(rule: &R, r: &Row) -> RowPost {
+unsafe fn row_avx2<R: VecRule>(rule: &R, k: &RowKernel, r: &Row) -> RowPost {
     let full = r.len / 8 * 8;
     let tail = (full < r.len).then(|| mask8(r.len - full));
     let mut wu = [_mm256_setzero_pd(); 2];
@@ -544,11 +520,11 @@ unsafe fn row_avx2<R: VecRule>(rule: &R, r: &Row) -> RowPost {
     let (mut w2, mut dd) = ([_mm256_setzero_pd(); 2], [_mm256_setzero_pd(); 2]);
     let mut o = 0;
     while o < full {
-        sweep2_8(r, o, None, coef, store_u, &mut w2, &mut dd);
+        sweep2_8(k, r, o, None, coef, store_u, &mut w2, &mut dd);
         o += 8;
     }
     if tail.is_some() {
-        sweep2_8(r, full, tail, coef, store_u, &mut w2, &mut dd);
+        sweep2_8(k, r, full, tail, coef, store_u, &mut w2, &mut dd);
     }
     RowPost {
         w2: lane_sum8(w2),

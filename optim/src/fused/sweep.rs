@@ -709,16 +709,17 @@ fn channel_impl<T: Real, E: ProjElem<T>>(
             // SAFETY: a kernel exists only for f32 elements (so `T` is f32); start + row_len
             // <= n; `scratch` holds row_len elements and is separate from the chunk.
             out.push(unsafe {
-                k.row(
-                    p.w.add(start) as *mut f32,
-                    p.g.add(start) as *const f32,
-                    p.a.add(start) as *mut f32,
-                    p.b.wrapping_add(start) as *mut f32, // empty (never read) for SGDP
-                    u as *mut f32,
-                    row_len,
-                    rp.ww,
+                k.row(&super::proj_row::Row {
+                    w: p.w.add(start) as *mut f32,
+                    g: p.g.add(start) as *const f32,
+                    a: p.a.add(start) as *mut f32,
+                    // Empty (never read) for SGDP.
+                    b: p.b.wrapping_add(start) as *mut f32,
+                    u: u as *mut f32,
+                    len: row_len,
+                    ww: rp.ww,
                     eps,
-                )
+                })
             });
         }
         return out;
@@ -826,16 +827,16 @@ mod tests {
         let mut u = vec![0f32; n];
         // SAFETY: the buffers hold n elements (`b` is empty and unread for one-slot rules).
         let got = unsafe {
-            kernel.row(
-                w2.as_mut_ptr(),
-                g.as_ptr(),
-                a2.as_mut_ptr(),
-                b2.as_mut_ptr(),
-                u.as_mut_ptr(),
-                n,
+            kernel.row(&crate::fused::proj_row::Row {
+                w: w2.as_mut_ptr(),
+                g: g.as_ptr(),
+                a: a2.as_mut_ptr(),
+                b: b2.as_mut_ptr(),
+                u: u.as_mut_ptr(),
+                len: n,
                 ww,
                 eps,
-            )
+            })
         };
         let bits32 = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
         assert_ne!(bits32(&a), bits32(&a0), "{ctx}: state did not move");
