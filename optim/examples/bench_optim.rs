@@ -217,7 +217,7 @@ fn median_ms<P>(mut prepare: impl FnMut() -> P, mut step: impl FnMut(&P)) -> f64
     }
 }
 
-/// Steps of two optimizers timed alternately (`a`, `b`, `a`, `b`, ...) on fresh gradients,
+/// Steps of two optimizers timed alternately (`a, b`, then `b, a`, ...) on fresh gradients,
 /// `PAIRED` pairs after `WARMUP`: the median of the per-pair ratios `b / a` with its interquartile
 /// range. Each pair runs within a few milliseconds, so a slow phase of a shared host (other
 /// tenants' memory traffic) slows both sides of a pair alike, where two medians taken a second
@@ -236,8 +236,14 @@ fn paired_ratio(
     };
     let mut r = Vec::new();
     for i in 0..WARMUP + PAIRED {
-        let ta = time(a)?;
-        let tb = time(b)?;
+        // Alternate which runs first, so neither side always follows the other's traffic.
+        let (ta, tb) = if i % 2 == 0 {
+            let ta = time(a)?;
+            (ta, time(b)?)
+        } else {
+            let tb = time(b)?;
+            (time(a)?, tb)
+        };
         if i >= WARMUP {
             r.push(tb / ta);
         }
