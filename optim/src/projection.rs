@@ -43,11 +43,16 @@ impl RowPre {
     }
 }
 
-/// Row sums after the step.
+/// Row sums of the step `d = w' - w`, taken from the old and new rows in the step's pass.
+///
+/// `||w'||^2` follows as `||w||^2 + 2<w,d> + ||d||^2` (see [`stats`]), which also gives
+/// `||w'|| - ||w||` without cancellation. The fused channel-view kernels accumulate both sums in
+/// f32 lanes flushed to f64 every `POST_FLUSH` elements (`fused::sweep::row_post`); the other
+/// paths sum f64 products.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub(crate) struct RowPost {
-    /// `||w'_row||^2`.
-    pub w2: f64,
+    /// `<w_row, w'_row - w_row>`.
+    pub wd: f64,
     /// `||w'_row - w_row||^2`.
     pub dd: f64,
 }
@@ -120,7 +125,8 @@ pub(crate) fn coefficient(ww: f64, wu: f64, eps: f64) -> f64 {
 ///
 /// The effective step `|| w'/||w'|| - w/||w|| ||` is computed as
 /// `sqrt((||w'-w||^2 - (||w'|| - ||w||)^2) / (||w|| ||w'||))`, which is the same quantity without
-/// the cancellation of `2 - 2 cos` for small steps. It is NaN when either norm is 0 (the
+/// the cancellation of `2 - 2 cos` for small steps, with `||w'||^2 = ||w||^2 + 2<w,d> + ||d||^2`
+/// and `||w'|| - ||w|| = (2<w,d> + ||d||^2) / (||w|| + ||w'||)` from the [`RowPost`] sums. It is NaN when either norm is 0 (the
 /// direction of a zero vector is undefined; the literal formula gives NaN too), e.g. for a bias
 /// initialised to zero on its first step.
 pub(crate) fn stats(
@@ -131,11 +137,15 @@ pub(crate) fn stats(
     decay_factor: f64,
 ) -> ParamStepStats {
     let ww: f64 = pre.iter().map(|r| r.ww).sum();
-    let w2: f64 = post.iter().map(|r| r.w2).sum();
+    let wd: f64 = post.iter().map(|r| r.wd).sum();
     let dd: f64 = post.iter().map(|r| r.dd).sum();
-    let (n0, n1) = (ww.sqrt(), w2.sqrt());
+    // `||w'||^2 - ||w||^2 = 2<w,d> + ||d||^2`.
+    let grow = 2.0 * wd + dd;
+    let (n0, n1) = (ww.sqrt(), (ww + grow).max(0.0).sqrt());
     let effective_step = if n0 > 0.0 && n1 > 0.0 {
-        ((dd - (n1 - n0) * (n1 - n0)).max(0.0) / (n0 * n1)).sqrt()
+        // `||w'|| - ||w||`, without subtracting the two nearly equal norms.
+        let dn = grow / (n0 + n1);
+        ((dd - dn * dn).max(0.0) / (n0 * n1)).sqrt()
     } else {
         f64::NAN
     };
@@ -209,7 +219,7 @@ mod tests {
         let w1 = [3.5, 3.0];
         let pre = [row(&[0.0, 0.0], &w)];
         let post = [RowPost {
-            w2: w1.iter().map(|a| a * a).sum(),
+            wd: w.iter().zip(&w1).map(|(a, b)| a * (b - a)).sum(),
             dd: w.iter().zip(&w1).map(|(a, b)| (a - b) * (a - b)).sum(),
         }];
         let s = stats(&pre, &post, 1e-8, ProjectionView::None, 1.0);

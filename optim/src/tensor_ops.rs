@@ -205,13 +205,13 @@ pub(crate) fn step_param(
     let post: Vec<RowPost> = if rows * row_len == 0 {
         Vec::new()
     } else {
-        let w1f = w1.to_dtype(DType::F64)?;
-        let d = (&w1f - w.to_dtype(DType::F64)?)?;
-        let w2 = row_dot(&w1f, &w1f, rows, row_len)?;
+        let wf = w.to_dtype(DType::F64)?;
+        let d = (w1.to_dtype(DType::F64)? - &wf)?;
+        let wd = row_dot(&wf, &d, rows, row_len)?;
         let dd = row_dot(&d, &d, rows, row_len)?;
-        w2.into_iter()
+        wd.into_iter()
             .zip(dd)
-            .map(|(w2, dd)| RowPost { w2, dd })
+            .map(|(wd, dd)| RowPost { wd, dd })
             .collect()
     };
     var.set(&w1)?;

@@ -5,9 +5,12 @@
 //!
 //! They compute exactly what the generic sweep (`sweep::advance_dot`, `project_apply_scratch`,
 //! `row_post`) computes for [`SgdpElem<f32>`] and [`AdamPElem<f32>`], bit for bit: the same f32
-//! operations in the same order with no fused multiply-add, and the f64 reductions in the same 8
-//! lanes (lane `l` takes the row's elements `l, l+8, ...`; a 16-wide block adds its low half
-//! before its high half), summed in lane order. The generic code gives the compiler 8-wide
+//! operations in the same order with no fused multiply-add; the f64 `<w, u>` of the first sweep
+//! in the same 8 lanes (lane `l` takes the row's elements `l, l+8, ...`; a 16-wide block adds its
+//! low half before its high half), summed in lane order; and the step sums of the second sweep
+//! in `row_post`'s 16 f32 lanes, flushed into 16 f64 lanes every `POST_FLUSH` elements and
+//! summed in lane order (the AVX2 kernel keeps the 16 lanes as two 8-lane halves: blocks at
+//! offsets 0 and 8 modulo 16). The generic code gives the compiler 8-wide
 //! blocks through fixed-size arrays; on these rules it produced partly scalar code (about 45
 //! instructions per 8 elements for AdamP's first sweep), which made a memory-bound row update
 //! compute-bound.
@@ -15,6 +18,7 @@
 use std::arch::x86_64::*;
 
 use super::elems::{AdamPElem, SgdpElem};
+use super::sweep::{POST_FLUSH, POST_LANES};
 use crate::projection::{coefficient, RowPost};
 use crate::real::Real;
 
@@ -128,7 +132,7 @@ impl RowKernel {
 
     /// Update one row in place: the state `a` (AdamP `exp_avg`, SGDP `momentum`) and `b` (AdamP
     /// `exp_avg_sq`; unused by SGDP), then `w`, with the row's direction projected off `w` using
-    /// the row's `||w||^2` from pass A. Returns the row's post-step sums.
+    /// the row's `||w||^2` from pass A. Returns the row's step sums (`RowPost`).
     ///
     /// # Safety
     /// The pointers of `r` are valid for `r.len` elements (`b` only for AdamP); `u` overlaps
@@ -350,34 +354,48 @@ unsafe fn row_avx512<R: VecRule>(rule: &R, k: &RowKernel, r: &Row) -> RowPost {
     let coef = _mm512_set1_ps(coefficient(r.ww, lane_sum16(wu), r.eps) as f32);
 
     // Sweep 2: `u -= coef * w` (written back into `a` where the reference aliases it), then
-    // `w' = w * decay + neg_step * u` and the post-step sums `||w'||^2`, `||w' - w||^2`.
+    // `w' = w * decay + neg_step * u` and the step sums `<w, d>`, `||d||^2` of `d = w' - w` in 16
+    // f32 lanes, added into 16 f64 lanes every `POST_FLUSH` elements (`sweep::row_post`).
     let (decay, neg_step) = (_mm512_set1_ps(k.decay), _mm512_set1_ps(k.neg_step));
     let store_u = rule.stores_projected();
-    let (mut w2, mut dd) = (_mm512_setzero_pd(), _mm512_setzero_pd());
+    // [quantity][lanes 0-7, lanes 8-15].
+    let mut wide = [[_mm512_setzero_pd(); 2]; 2];
     let mut o = 0;
     while o < r.len {
-        let m = mask16(o, r.len);
-        let wv = _mm512_maskz_loadu_ps(m, r.w.add(o));
-        let uv = _mm512_sub_ps(
-            _mm512_maskz_loadu_ps(m, r.u.add(o)),
-            _mm512_mul_ps(coef, wv),
-        );
-        if store_u {
-            _mm512_mask_storeu_ps(r.a.add(o), m, uv);
+        let end = (o + POST_FLUSH).min(r.len);
+        let (mut wd, mut dd) = (_mm512_setzero_ps(), _mm512_setzero_ps());
+        while o < end {
+            let m = mask16(o, r.len);
+            let wv = _mm512_maskz_loadu_ps(m, r.w.add(o));
+            let uv = _mm512_sub_ps(
+                _mm512_maskz_loadu_ps(m, r.u.add(o)),
+                _mm512_mul_ps(coef, wv),
+            );
+            if store_u {
+                _mm512_mask_storeu_ps(r.a.add(o), m, uv);
+            }
+            let w1 = _mm512_add_ps(_mm512_mul_ps(wv, decay), _mm512_mul_ps(neg_step, uv));
+            _mm512_mask_storeu_ps(r.w.add(o), m, w1);
+            let d = _mm512_sub_ps(w1, wv);
+            wd = _mm512_add_ps(wd, _mm512_mul_ps(wv, d));
+            dd = _mm512_add_ps(dd, _mm512_mul_ps(d, d));
+            o += 16;
         }
-        let w1 = _mm512_add_ps(_mm512_mul_ps(wv, decay), _mm512_mul_ps(neg_step, uv));
-        _mm512_mask_storeu_ps(r.w.add(o), m, w1);
-        w2 = add_products16(w2, w1, w1);
-        // `(w' - w)^2` in f64, each half widened before the subtraction.
-        let ((w1l, w1h), (w0l, w0h)) = (widen16(w1), widen16(wv));
-        let (dl, dh) = (_mm512_sub_pd(w1l, w0l), _mm512_sub_pd(w1h, w0h));
-        dd = _mm512_add_pd(dd, _mm512_mul_pd(dl, dl));
-        dd = _mm512_add_pd(dd, _mm512_mul_pd(dh, dh));
-        o += 16;
+        for (q, acc) in [wd, dd].into_iter().enumerate() {
+            let (lo, hi) = widen16(acc);
+            wide[q][0] = _mm512_add_pd(wide[q][0], lo);
+            wide[q][1] = _mm512_add_pd(wide[q][1], hi);
+        }
     }
+    let sum = |[lo, hi]: [__m512d; 2]| {
+        let mut lanes = [0.0f64; POST_LANES];
+        _mm512_storeu_pd(lanes.as_mut_ptr(), lo);
+        _mm512_storeu_pd(lanes.as_mut_ptr().add(8), hi);
+        lanes.iter().fold(0.0, |s, x| s + x)
+    };
     RowPost {
-        w2: lane_sum16(w2),
-        dd: lane_sum16(dd),
+        wd: sum(wide[0]),
+        dd: sum(wide[1]),
     }
 }
 
@@ -466,8 +484,8 @@ unsafe fn sweep1_8<R: VecRule>(
     add_products8(wu, load(r.w.add(o)), uv);
 }
 
-/// Sweep 2 on one 8-element block at `o` (see [`row_avx512`]).
-#[allow(clippy::too_many_arguments)]
+/// Sweep 2 on one 8-element block at `o` (see [`row_avx512`]), adding its step sums into the
+/// f32 lane accumulators `acc` (`[<w,d>, ||d||^2]` of the block's 8 lanes).
 #[inline(always)]
 unsafe fn sweep2_8(
     k: &RowKernel,
@@ -476,8 +494,7 @@ unsafe fn sweep2_8(
     mask: Option<__m256i>,
     coef: __m256,
     store_u: bool,
-    w2: &mut [__m256d; 2],
-    dd: &mut [__m256d; 2],
+    acc: &mut [__m256; 2],
 ) {
     let (load, store) = (|p| load8(p, mask), |p, v| store8(p, mask, v));
     let wv = load(r.w.add(o));
@@ -490,11 +507,9 @@ unsafe fn sweep2_8(
         _mm256_mul_ps(_mm256_set1_ps(k.neg_step), uv),
     );
     store(r.w.add(o), w1);
-    add_products8(w2, w1, w1);
-    let ((w1l, w1h), (w0l, w0h)) = (widen8(w1), widen8(wv));
-    let (dl, dh) = (_mm256_sub_pd(w1l, w0l), _mm256_sub_pd(w1h, w0h));
-    dd[0] = _mm256_add_pd(dd[0], _mm256_mul_pd(dl, dl));
-    dd[1] = _mm256_add_pd(dd[1], _mm256_mul_pd(dh, dh));
+    let d = _mm256_sub_ps(w1, wv);
+    acc[0] = _mm256_add_ps(acc[0], _mm256_mul_ps(wv, d));
+    acc[1] = _mm256_add_ps(acc[1], _mm256_mul_ps(d, d));
 }
 
 /// The row update in 8-wide AVX2 blocks: a branch-free loop over the full blocks, then the
@@ -517,17 +532,46 @@ unsafe fn row_avx2<R: VecRule>(rule: &R, k: &RowKernel, r: &Row) -> RowPost {
     }
     let coef = _mm256_set1_ps(coefficient(r.ww, lane_sum8(wu), r.eps) as f32);
     let store_u = rule.stores_projected();
-    let (mut w2, mut dd) = ([_mm256_setzero_pd(); 2], [_mm256_setzero_pd(); 2]);
+    // The 16 lanes of `sweep::row_post` as two 8-lane halves: the blocks at offsets 0 and 8
+    // (mod 16) of a segment. f32 `[half][quantity]`, f64 `[quantity][lanes 0-3, 4-7, 8-11, 12-15]`.
+    let mut wide = [[_mm256_setzero_pd(); 4]; 2];
     let mut o = 0;
-    while o < full {
-        sweep2_8(k, r, o, None, coef, store_u, &mut w2, &mut dd);
-        o += 8;
+    while o < r.len {
+        let end = (o + POST_FLUSH).min(r.len);
+        let mut acc = [[_mm256_setzero_ps(); 2]; 2];
+        while o + 16 <= end {
+            sweep2_8(k, r, o, None, coef, store_u, &mut acc[0]);
+            sweep2_8(k, r, o + 8, None, coef, store_u, &mut acc[1]);
+            o += 16;
+        }
+        // The row's last 1..15 elements (segments are whole multiples of 16 before the last).
+        if o + 8 <= end {
+            sweep2_8(k, r, o, None, coef, store_u, &mut acc[0]);
+            o += 8;
+            if o < end {
+                sweep2_8(k, r, o, Some(mask8(end - o)), coef, store_u, &mut acc[1]);
+            }
+        } else if o < end {
+            sweep2_8(k, r, o, Some(mask8(end - o)), coef, store_u, &mut acc[0]);
+        }
+        o = end;
+        for (h, half) in acc.iter().enumerate() {
+            for (q, v) in half.iter().enumerate() {
+                let (lo, hi) = widen8(*v);
+                wide[q][2 * h] = _mm256_add_pd(wide[q][2 * h], lo);
+                wide[q][2 * h + 1] = _mm256_add_pd(wide[q][2 * h + 1], hi);
+            }
+        }
     }
-    if tail.is_some() {
-        sweep2_8(k, r, full, tail, coef, store_u, &mut w2, &mut dd);
-    }
+    let sum = |q: [__m256d; 4]| {
+        let mut lanes = [0.0f64; POST_LANES];
+        for (i, v) in q.iter().enumerate() {
+            _mm256_storeu_pd(lanes.as_mut_ptr().add(4 * i), *v);
+        }
+        lanes.iter().fold(0.0, |s, x| s + x)
+    };
     RowPost {
-        w2: lane_sum8(w2),
-        dd: lane_sum8(dd),
+        wd: sum(wide[0]),
+        dd: sum(wide[1]),
     }
 }
