@@ -217,6 +217,14 @@ fn median_ms<P>(mut prepare: impl FnMut() -> P, mut step: impl FnMut(&P)) -> f64
     }
 }
 
+/// The AdamP every timing uses: the defaults with weight decay 1e-2 (AdamW's default).
+fn adamp_config() -> AdamPConfig {
+    AdamPConfig {
+        weight_decay: 1e-2,
+        ..Default::default()
+    }
+}
+
 /// [`paired_ratio`]'s result: the median and quartiles of the per-pair ratios, and the ratio
 /// of the two optimizers' fastest steps over the same pairs (noise on a shared host only ever
 /// adds time, so each side's fastest step is its least disturbed one).
@@ -453,13 +461,7 @@ fn main() -> anyhow_free::Result {
     let adamp = ours(
         "adamp",
         7,
-        Box::new(AdamP::new(
-            param_list(&m)?,
-            AdamPConfig {
-                weight_decay: 1e-2,
-                ..Default::default()
-            },
-        )?),
+        Box::new(AdamP::new(param_list(&m)?, adamp_config())?),
         &ours_label,
     )?;
     // AdamP / AdamW again, from interleaved steps (see `paired_ratio`).
@@ -468,13 +470,7 @@ fn main() -> anyhow_free::Result {
     } else {
         reset(&m)?;
         let mut w = AdamW::new(param_list(&m)?, AdamWConfig::default())?;
-        let mut p = AdamP::new(
-            param_list(&m)?,
-            AdamPConfig {
-                weight_decay: 1e-2,
-                ..Default::default()
-            },
-        )?;
+        let mut p = AdamP::new(param_list(&m)?, adamp_config())?;
         Some(paired_ratio(&m, &mut w, &mut p)?)
     };
     let paired_line = |p: Paired| {
@@ -506,13 +502,7 @@ fn main() -> anyhow_free::Result {
         }
         return Ok(());
     }
-    let mut tensor_adamp = AdamP::new(
-        param_list(&m)?,
-        AdamPConfig {
-            weight_decay: 1e-2,
-            ..Default::default()
-        },
-    )?;
+    let mut tensor_adamp = AdamP::new(param_list(&m)?, adamp_config())?;
     tensor_adamp.set_backend(StepBackend::TensorOps);
     if !gpu {
         ours("adamp", 7, Box::new(tensor_adamp), "adamp-optim tensor-ops")?;
