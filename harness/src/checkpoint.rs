@@ -22,8 +22,8 @@ use serde::{Deserialize, Serialize};
 
 use adamp_task_api::{OptimizerSet, ParamSet, Task};
 
-use crate::atomic::sync_dir;
 use crate::record::RecorderState;
+use adamp_fsio::sync_dir;
 
 /// The loop's own state in a checkpoint.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -101,6 +101,8 @@ pub fn save(
     let state_path = new.join("state.json");
     std::fs::write(&state_path, serde_json::to_vec(state)?)?;
     files.push(state_path);
+    // The files are made durable here, the folder by the renames below: `checkpoint.new/` is
+    // swapped in whole, so its files need no temporary names of their own.
     for f in &files {
         File::open(f)?.sync_all()?;
     }

@@ -173,16 +173,17 @@ impl Model {
             .chain(self.buffers.iter().map(|(n, v)| (n.as_str(), v)))
     }
 
-    /// Save parameters and buffers by name to a safetensors file (written to a temporary file in
-    /// the same directory, then renamed, so a crash never leaves a truncated checkpoint).
+    /// Save parameters and buffers by name to a safetensors file (written atomically through
+    /// `adamp_fsio`, so a crash never leaves a truncated checkpoint).
     pub fn save_safetensors(&self, path: &Path) -> Result<()> {
         let map: HashMap<String, Tensor> = self
             .named_tensors()
             .map(|(n, v)| (n.to_string(), v.as_tensor().clone()))
             .collect();
-        let tmp = path.with_extension("safetensors.tmp");
-        candle_core::safetensors::save(&map, &tmp)?;
-        std::fs::rename(&tmp, path).map_err(|source| ModelError::Io {
+        adamp_fsio::write_atomic_with(path, |tmp| {
+            candle_core::safetensors::save(&map, tmp).map_err(std::io::Error::other)
+        })
+        .map_err(|source| ModelError::Io {
             path: path.to_path_buf(),
             source,
         })

@@ -119,7 +119,7 @@ fn buf_to_tensor(b: &Buf, dims: &[usize], device: &Device) -> Result<Tensor> {
     })
 }
 
-/// Write every parameter's state to `path` (atomically: a temporary file, then rename).
+/// Write every parameter's state to `path` (atomically, through `adamp_fsio`).
 pub(crate) fn save(
     path: &Path,
     optimizer: &str,
@@ -148,10 +148,11 @@ pub(crate) fn save(
     ]
     .into_iter()
     .collect();
-    let tmp = path.with_extension("safetensors.tmp");
-    safetensors::serialize_to_file(tensors.iter(), Some(meta), &tmp)
-        .map_err(|e| OptimError::SafeTensors(format!("{}: {e}", tmp.display())))?;
-    std::fs::rename(&tmp, path).map_err(|source| OptimError::Io {
+    adamp_fsio::write_atomic_with(path, |tmp| {
+        safetensors::serialize_to_file(tensors.iter(), Some(meta), tmp)
+            .map_err(|e| std::io::Error::other(format!("safetensors: {e}")))
+    })
+    .map_err(|source| OptimError::Io {
         path: path.to_path_buf(),
         source,
     })

@@ -12,7 +12,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::{register_font, FontStyle};
 
-use crate::report::atomic_write::{commit_temp, temp_path_for, write_atomic};
+use adamp_fsio::{write_atomic, write_atomic_with};
 
 /// Font family names plotters asks for; all map to the embedded DejaVu Sans.
 const FAMILIES: &[&str] = &["sans-serif", "serif", "monospace", "DejaVu Sans"];
@@ -72,13 +72,8 @@ pub fn render(figure: &impl Figure, dir: &Path, stem: &str) -> Result<Vec<PathBu
     register_fonts();
     std::fs::create_dir_all(dir).with_context(|| format!("creating folder {}", dir.display()))?;
     let png = dir.join(format!("{stem}.png"));
-    let tmp = temp_path_for(&png);
-    if let Err(e) = draw_png(figure, &tmp, stem) {
-        // Leave no half-written temporary file behind.
-        let _ = std::fs::remove_file(&tmp);
-        return Err(e);
-    }
-    commit_temp(&tmp, &png)?;
+    // The temporary path keeps `.png`: plotters picks the encoder from the extension.
+    write_atomic_with(&png, |tmp| draw_png(figure, tmp, stem))?;
 
     let svg = dir.join(format!("{stem}.svg"));
     let mut text = String::new();
@@ -89,6 +84,6 @@ pub fn render(figure: &impl Figure, dir: &Path, stem: &str) -> Result<Vec<PathBu
         root.present()
             .plot(&format!("{} (the SVG)", svg.display()))?;
     }
-    write_atomic(&svg, text.as_bytes())?;
+    write_atomic(&svg, text.as_bytes()).with_context(|| format!("writing {}", svg.display()))?;
     Ok(vec![png, svg])
 }

@@ -9,7 +9,7 @@ use anyhow::{Context, Result};
 use polars::prelude::*;
 
 use super::recorder::RecorderState;
-use crate::atomic::write_atomic;
+use adamp_fsio::write_atomic;
 
 /// The `metrics.csv` columns (harness contract).
 pub const METRICS_COLUMNS: [&str; 6] = ["run", "step", "epoch", "param", "metric", "value"];

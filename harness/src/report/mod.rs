@@ -9,7 +9,6 @@
 //! the paper's numbers ([`paper_numbers`]) beside ours. A run folder without a config or
 //! summary is skipped with a warning naming it.
 
-pub(crate) mod atomic_write;
 pub mod load;
 pub mod markdown;
 pub mod paper_match;
@@ -19,7 +18,7 @@ pub mod stats;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 
 use load::{find_run_dirs, load_run, RunData};
 
@@ -143,6 +142,7 @@ pub fn build_report(results_dir: &Path) -> Result<ReportSummary> {
     }
 
     let text = markdown::render_report(&configs, &summary.skipped, results_dir);
-    atomic_write::write_atomic(&summary.report_path, text.as_bytes())?;
+    adamp_fsio::write_atomic(&summary.report_path, text.as_bytes())
+        .with_context(|| format!("writing {}", summary.report_path.display()))?;
     Ok(summary)
 }
