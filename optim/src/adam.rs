@@ -18,6 +18,11 @@ use crate::param::ParamList;
 
 /// Hyperparameters of [`Adam`] and [`crate::AdamW`] (names as torch's, `betas` split in two).
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(default, deny_unknown_fields)
+)]
 pub struct AdamConfig {
     /// Learning rate (default 1e-3).
     pub lr: f64,

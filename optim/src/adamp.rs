@@ -21,6 +21,11 @@ use crate::param::ParamList;
 
 /// Hyperparameters of [`AdamP`] (names and defaults as `adamp.AdamP`, `betas` split in two).
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(default, deny_unknown_fields)
+)]
 pub struct AdamPConfig {
     /// Learning rate (default 1e-3).
     pub lr: f64,

@@ -15,6 +15,11 @@ use crate::param::ParamList;
 
 /// Hyperparameters of [`AdamW`] (as [`crate::AdamConfig`], but the default decay is 1e-2).
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(default, deny_unknown_fields)
+)]
 pub struct AdamWConfig {
     /// Learning rate (default 1e-3).
     pub lr: f64,

@@ -15,6 +15,8 @@ mod adamw;
 mod algo;
 mod any;
 mod compat;
+#[cfg(feature = "serde")]
+mod config_serde;
 mod engine;
 pub mod error;
 mod fused;

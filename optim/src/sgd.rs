@@ -18,6 +18,11 @@ use crate::param::ParamList;
 
 /// Hyperparameters of [`Sgd`] (names and defaults as `torch.optim.SGD`).
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(from = "crate::config_serde::SgdKeys")
+)]
 pub struct SgdConfig {
     /// Learning rate (required, no default in the reference).
     pub lr: f64,

@@ -26,6 +26,11 @@ use crate::param::ParamList;
 
 /// Hyperparameters of [`Sgdp`] (names and defaults as `adamp.SGDP`).
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(from = "crate::config_serde::SgdpKeys")
+)]
 pub struct SgdpConfig {
     /// Learning rate (required).
     pub lr: f64,
