@@ -88,6 +88,15 @@ fn parse_idx<'a>(path: &Path, bytes: &'a [u8], magic: u32) -> Result<(Vec<usize>
 pub fn read_idx_images(path: &Path) -> Result<(usize, usize, usize, Vec<u8>)> {
     let bytes = read_maybe_gz(path)?;
     let (dims, data) = parse_idx(path, &bytes, IDX_IMAGES_MAGIC)?;
+    if dims[1] == 0 || dims[2] == 0 {
+        return Err(DatasetError::format(
+            path,
+            format!(
+                "IDX header says images of {} x {} pixels; an image needs at least 1 x 1",
+                dims[1], dims[2]
+            ),
+        ));
+    }
     Ok((dims[0], dims[1], dims[2], data.to_vec()))
 }
 
@@ -226,6 +235,16 @@ pub(crate) mod tests {
         let msg = err.to_string();
         assert!(msg.contains("train-images-idx3-ubyte.gz"), "{msg}");
         assert!(msg.contains("magic number is 2049, expected 2051"), "{msg}");
+    }
+
+    #[test]
+    fn zero_sized_images_are_an_error_naming_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("train-images-idx3-ubyte");
+        write_idx_images(&path, 0, 28, &[Vec::new(), Vec::new()]);
+        let err = read_idx_images(&path).unwrap_err().to_string();
+        assert!(err.contains("train-images-idx3-ubyte"), "{err}");
+        assert!(err.contains("0 x 28"), "{err}");
     }
 
     #[test]

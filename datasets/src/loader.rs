@@ -190,6 +190,11 @@ impl BatchLoader {
         }
     }
 
+    /// Samples per batch.
+    pub fn batch_size(&self) -> usize {
+        self.ctx.cfg.batch_size
+    }
+
     /// The dataset.
     pub fn source(&self) -> &Arc<dyn ImageSource> {
         &self.ctx.source

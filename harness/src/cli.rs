@@ -5,9 +5,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 
-use crate::config::{
-    self, optimizer::OPTIMIZER_KINDS, schedule::SCHEDULE_KINDS, schema, LoadOptions,
-};
+use crate::config::{self, optimizer::OPTIMIZER_KINDS, schedule::SCHEDULE_KINDS, LoadOptions};
 use crate::reproduce::{self, ReproduceOptions, PROFILES};
 use crate::train::{self, RunOptions, RunStatus};
 
@@ -111,13 +109,33 @@ pub const EXIT_BAD_INPUT: i32 = 2;
 /// Exit code when some run failed.
 pub const EXIT_FAILED: i32 = 1;
 
+/// An error found before any run started (a config, a task's settings, its data, the device,
+/// the output folder): bad input, exit code [`EXIT_BAD_INPUT`].
+#[derive(Debug)]
+pub struct BadInput(pub anyhow::Error);
+
+impl std::fmt::Display for BadInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:#}", self.0)
+    }
+}
+
+impl std::error::Error for BadInput {}
+
+/// Mark the error of a check made before any run started as bad input.
+fn before_any_run<T>(result: Result<T>) -> Result<T> {
+    result.map_err(|e| BadInput(e).into())
+}
+
 /// Run the command; returns the process exit code. Errors are printed as one paragraph.
 pub fn execute(cli: Cli) -> i32 {
     match dispatch(cli) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {}", format!("{e:#}").replace('\n', " "));
-            if e.downcast_ref::<config::ConfigError>().is_some() {
+            if e.downcast_ref::<config::ConfigError>().is_some()
+                || e.downcast_ref::<BadInput>().is_some()
+            {
                 EXIT_BAD_INPUT
             } else {
                 EXIT_FAILED
@@ -157,6 +175,9 @@ fn dispatch(cli: Cli) -> Result<i32> {
             configs,
             no_progress,
         } => {
+            if let Some(out) = &out {
+                before_any_run(probe_writable(out))?;
+            }
             let summary = reproduce::reproduce(&ReproduceOptions {
                 profile,
                 only,
@@ -229,7 +250,8 @@ fn dispatch(cli: Cli) -> Result<i32> {
     }
 }
 
-/// `adamp run`: load and check everything first (nothing written on bad input), then run.
+/// `adamp run`: load and check everything first, then build the first run's task (which opens
+/// the data) before anything is written; nothing is written on bad input.
 fn run_config(
     path: &Path,
     options: &LoadOptions,
@@ -239,21 +261,8 @@ fn run_config(
 ) -> Result<i32> {
     let experiment = config::load(path, options)?;
     let runs = experiment.runs();
-    // Preflight the task settings and the output folder before anything is written.
-    if let Some(first) = runs.first() {
-        let device = first.device.open().map_err(|e| {
-            config::ConfigError::new(
-                path,
-                "device",
-                format!(
-                    "cannot open `{}` ({e}); build with `--features cuda` (or `metal`) or use `--device cpu`",
-                    first.device
-                ),
-            )
-        })?;
-        train::build_task(first, &device)?;
-    }
-    probe_writable(out)?;
+    let preflight = before_any_run(train::Preflight::new(&runs))?;
+    before_any_run(probe_writable(out))?;
     let run_options = RunOptions {
         out: out.to_path_buf(),
         force,
@@ -261,30 +270,30 @@ fn run_config(
         stop_after: None,
     };
     let mut failed = Vec::new();
-    for spec in &runs {
-        match train::run(spec, &run_options) {
-            Ok(o) => match o.status {
-                RunStatus::Completed => {
-                    eprintln!("{}: completed {}", o.run, reproduce::format_evals(&o.evals))
-                }
-                RunStatus::Diverged { step } => eprintln!("{}: diverged at step {step}", o.run),
-                RunStatus::Skipped => {
-                    eprintln!("{}: already finished, skipped (--force reruns)", o.run)
-                }
-                RunStatus::Interrupted { step } => {
-                    eprintln!("{}: interrupted at step {step}", o.run)
-                }
-            },
-            Err(e) => {
-                eprintln!(
-                    "{}: failed: {}",
-                    spec.run_id(),
-                    format!("{e:#}").replace('\n', " ")
-                );
-                failed.push(spec.run_id());
+    preflight.run_all(&runs, &run_options, |spec, result| match result {
+        Ok(o) => match o.status {
+            RunStatus::Completed => {
+                eprintln!("{}: completed {}", o.run, reproduce::format_evals(&o.evals))
             }
+            RunStatus::Diverged { step } => {
+                eprintln!("{}: diverged at step {step}: {}", o.run, o.detail)
+            }
+            RunStatus::Skipped => {
+                eprintln!("{}: already finished, skipped (--force reruns)", o.run)
+            }
+            RunStatus::Interrupted { step } => {
+                eprintln!("{}: interrupted at step {step}", o.run)
+            }
+        },
+        Err(e) => {
+            eprintln!(
+                "{}: failed: {}",
+                spec.run_id(),
+                format!("{e:#}").replace('\n', " ")
+            );
+            failed.push(spec.run_id());
         }
-    }
+    });
     // The plots and report.md of the results folder (this config's plots included).
     match crate::report::build_report(out) {
         Ok(summary) => eprintln!(
@@ -326,13 +335,10 @@ fn probe_writable(out: &Path) -> Result<()> {
 }
 
 fn list(configs: &Path) -> Result<()> {
-    println!("tasks:      {}", schema::TASK_KINDS.join(", "));
-    let models = if schema::MODEL_KINDS.is_empty() {
-        "(none yet)".to_string()
-    } else {
-        schema::MODEL_KINDS.join(", ")
-    };
-    println!("models:     {models}");
+    let registry = crate::tasks::Registry::builtin();
+    println!("tasks:      {}", registry.kinds().join(", "));
+    println!("models:     {}", registry.model_kinds().join(", "));
+    println!("data:       {}", registry.data_kinds().join(", "));
     println!("optimizers: {}", OPTIMIZER_KINDS.join(", "));
     println!("schedules:  {}", SCHEDULE_KINDS.join(", "));
     println!("profiles:   {}", PROFILES.join(", "));
@@ -361,7 +367,7 @@ fn list(configs: &Path) -> Result<()> {
                 println!(
                     "  {:<28} task {:<14} {} run(s): {} x seeds {:?}; profiles {:?}",
                     shown,
-                    e.config.task.kind(),
+                    e.task.kind(),
                     labels.len() * e.config.seeds.len(),
                     labels.join(", "),
                     e.config.seeds,

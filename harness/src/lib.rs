@@ -5,12 +5,13 @@
 //! ([`reproduce`]), the report and plots ([`report`], [`plots`]) and the `adamp` command line
 //! ([`cli`]). See harness/README.md for the config schema and the commands.
 
-pub mod atomic;
 pub mod checkpoint;
 pub mod cli;
 pub mod config;
+pub mod lock;
 pub mod plots;
 pub mod record;
 pub mod report;
 pub mod reproduce;
+pub mod tasks;
 pub mod train;

@@ -3,10 +3,10 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Result};
+use anyhow::Result;
 
-use crate::config::{self, Experiment, LoadOptions};
-use crate::train::{self, RunOptions, RunStatus};
+use crate::config::{self, ConfigError, Experiment, LoadOptions, RunSpec};
+use crate::train::{self, RunOptions, RunOutcome, RunStatus};
 
 /// The profiles `reproduce` knows.
 pub const PROFILES: &[&str] = &["embedded", "quick", "paper"];
@@ -118,12 +118,18 @@ pub fn default_out(profile: &str) -> PathBuf {
 
 /// Run every selected config of the profile, then build the report.
 pub fn reproduce(options: &ReproduceOptions) -> Result<ReproduceSummary> {
+    let command_line =
+        |key: &str, message: String| ConfigError::new(Path::new("<command line>"), key, message);
     if !PROFILES.contains(&options.profile.as_str()) {
-        bail!(
-            "--profile: unknown profile `{}`; valid profiles: {}",
-            options.profile,
-            PROFILES.join(", ")
-        );
+        return Err(command_line(
+            "--profile",
+            format!(
+                "unknown profile `{}`; valid profiles: {}",
+                options.profile,
+                PROFILES.join(", ")
+            ),
+        )
+        .into());
     }
     let out = options
         .out
@@ -155,22 +161,26 @@ pub fn reproduce(options: &ReproduceOptions) -> Result<ReproduceSummary> {
     if !options.only.is_empty() {
         let known: Vec<String> = experiments
             .iter()
-            .flat_map(|e| [e.name.clone(), e.config.task.kind().to_string()])
+            .flat_map(|e| [e.name.clone(), e.task.kind().to_string()])
             .collect();
         for o in &options.only {
             if !known.contains(o) {
-                bail!(
-                    "--only {o}: no config or task of that name; available: {}",
-                    experiments
-                        .iter()
-                        .map(|e| e.name.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                );
+                return Err(command_line(
+                    &format!("--only {o}"),
+                    format!(
+                        "no config or task of that name; available: {}",
+                        experiments
+                            .iter()
+                            .map(|e| e.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                )
+                .into());
             }
         }
         experiments.retain(|e| {
-            options.only.contains(&e.name) || options.only.iter().any(|o| o == e.config.task.kind())
+            options.only.contains(&e.name) || options.only.iter().any(|o| o == e.task.kind())
         });
     }
     let run_options = RunOptions {
@@ -180,35 +190,24 @@ pub fn reproduce(options: &ReproduceOptions) -> Result<ReproduceSummary> {
         stop_after: None,
     };
     for experiment in &experiments {
-        for spec in experiment.runs() {
-            let result = match train::run(&spec, &run_options) {
-                Ok(o) => {
-                    let (status, detail) = match o.status {
-                        RunStatus::Completed => ("completed", format_evals(&o.evals)),
-                        RunStatus::Diverged { step } => ("diverged", format!("at step {step}")),
-                        RunStatus::Skipped => ("skipped", "already finished".to_string()),
-                        RunStatus::Interrupted { step } => {
-                            ("failed", format!("interrupted at step {step}"))
-                        }
-                    };
-                    tracing::info!("{}: {status} {detail}", o.run);
-                    RunResult {
-                        run: o.run,
-                        status: status.into(),
-                        detail,
-                    }
-                }
-                Err(e) => {
-                    tracing::error!("{}: failed: {e:#}", spec.run_id());
-                    RunResult {
-                        run: spec.run_id(),
-                        status: "failed".into(),
-                        detail: format!("{e:#}"),
-                    }
-                }
-            };
-            summary.results.push(result);
-        }
+        let runs = experiment.runs();
+        // Checks that need the data, once per config: a config whose first task cannot be
+        // built (data missing, a batch larger than the dataset) starts none of its runs.
+        let preflight = match train::Preflight::new(&runs) {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::error!("{}: {e:#}", experiment.name);
+                summary.results.push(RunResult {
+                    run: experiment.name.clone(),
+                    status: "failed".into(),
+                    detail: format!("{e:#} ({} run(s) not started)", runs.len()),
+                });
+                continue;
+            }
+        };
+        preflight.run_all(&runs, &run_options, |spec, result| {
+            summary.results.push(run_result(spec, result))
+        });
     }
     if options.report {
         match crate::report::build_report(&out) {
@@ -224,6 +223,38 @@ pub fn reproduce(options: &ReproduceOptions) -> Result<ReproduceSummary> {
         }
     }
     Ok(summary)
+}
+
+/// One run's line of the final tally.
+fn run_result(spec: &RunSpec, result: Result<RunOutcome>) -> RunResult {
+    match result {
+        Ok(o) => {
+            let (status, detail) = match o.status {
+                RunStatus::Completed => ("completed", format_evals(&o.evals)),
+                RunStatus::Diverged { step } => {
+                    ("diverged", format!("at step {step}: {}", o.detail))
+                }
+                RunStatus::Skipped => ("skipped", "already finished".to_string()),
+                RunStatus::Interrupted { step } => {
+                    ("failed", format!("interrupted at step {step}"))
+                }
+            };
+            tracing::info!("{}: {status} {detail}", o.run);
+            RunResult {
+                run: o.run,
+                status: status.into(),
+                detail,
+            }
+        }
+        Err(e) => {
+            tracing::error!("{}: failed: {e:#}", spec.run_id());
+            RunResult {
+                run: spec.run_id(),
+                status: "failed".into(),
+                detail: format!("{e:#}"),
+            }
+        }
+    }
 }
 
 /// `eval_a = 1.0000, eval_b = 2.0000` for log lines.

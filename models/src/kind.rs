@@ -6,9 +6,11 @@ use std::str::FromStr;
 
 use crate::error::ModelError;
 
-/// Which network to build.
+/// Which network to build. Its serde form is a config's `[model]` table:
+/// `{ kind = "wide_resnet", depth = 28, width = 10 }`; its display form (`wrn-28-10`) is the short
+/// name logs and `bench_train --models` use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-#[serde(tag = "name", deny_unknown_fields)]
+#[serde(tag = "kind", deny_unknown_fields)]
 pub enum ModelKind {
     /// CIFAR ResNet-20 (He et al. 2016, Section 4.2): 3 stages of 3 basic blocks, 16/32/64
     /// channels, option-A (parameter-free) shortcuts.
@@ -44,6 +46,100 @@ pub enum ModelKind {
     /// ReBias `bagnet18` (BagNet with basic blocks, receptive field 43 pixels).
     #[serde(rename = "bagnet18")]
     BagNet18,
+}
+
+impl ModelKind {
+    /// The kind's name without its parameters.
+    pub fn name(&self) -> ModelName {
+        match self {
+            ModelKind::ResNet20 => ModelName::Resnet20,
+            ModelKind::ResNet56 => ModelName::Resnet56,
+            ModelKind::ResNet18 => ModelName::Resnet18,
+            ModelKind::ResNet50 => ModelName::Resnet50,
+            ModelKind::MobileNetV2 => ModelName::MobilenetV2,
+            ModelKind::WideResNet { .. } => ModelName::WideResnet,
+            ModelKind::SimpleConvNet { .. } => ModelName::SimpleConv,
+            ModelKind::BagNet18 => ModelName::Bagnet18,
+        }
+    }
+}
+
+/// A model kind's name as a config's `[model] kind` spells it; the parameters of
+/// [`ModelKind::WideResNet`] and [`ModelKind::SimpleConvNet`] are separate keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ModelName {
+    /// [`ModelKind::ResNet20`].
+    Resnet20,
+    /// [`ModelKind::ResNet56`].
+    Resnet56,
+    /// [`ModelKind::ResNet18`].
+    Resnet18,
+    /// [`ModelKind::ResNet50`].
+    Resnet50,
+    /// [`ModelKind::MobileNetV2`].
+    MobilenetV2,
+    /// [`ModelKind::WideResNet`] (keys `depth`, `width`).
+    WideResnet,
+    /// [`ModelKind::SimpleConvNet`] (key `kernel`).
+    SimpleConv,
+    /// [`ModelKind::BagNet18`].
+    Bagnet18,
+}
+
+impl ModelName {
+    /// Every name, in the order `adamp list` shows them.
+    pub const ALL: [ModelName; 8] = [
+        ModelName::Resnet20,
+        ModelName::Resnet56,
+        ModelName::Resnet18,
+        ModelName::Resnet50,
+        ModelName::MobilenetV2,
+        ModelName::WideResnet,
+        ModelName::SimpleConv,
+        ModelName::Bagnet18,
+    ];
+
+    /// Every name as a config spells it.
+    pub const NAMES: [&'static str; 8] = [
+        "resnet20",
+        "resnet56",
+        "resnet18",
+        "resnet50",
+        "mobilenet_v2",
+        "wide_resnet",
+        "simple_conv",
+        "bagnet18",
+    ];
+
+    /// The name as a config spells it.
+    pub fn as_str(self) -> &'static str {
+        let i = Self::ALL.iter().position(|n| *n == self).unwrap_or(0);
+        Self::NAMES[i]
+    }
+}
+
+impl fmt::Display for ModelName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for ModelName {
+    type Err = ModelError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::NAMES
+            .iter()
+            .position(|n| *n == s)
+            .map(|i| Self::ALL[i])
+            .ok_or_else(|| {
+                ModelError::Config(format!(
+                    "unknown model kind `{s}`; valid model kinds: {}",
+                    Self::NAMES.join(", ")
+                ))
+            })
+    }
 }
 
 impl fmt::Display for ModelKind {

@@ -26,7 +26,8 @@
 //! * [`ModelKind`] — `ResNet20`, `ResNet56` (CIFAR, option-A shortcuts), `ResNet18`, `ResNet50`
 //!   (torchvision), `MobileNetV2` (torchvision), `WideResNet { depth, width }` (TRADES/Madry),
 //!   `SimpleConvNet { kernel }` and `BagNet18` (ReBias). Parses from / prints as `resnet20`,
-//!   `wrn-28-10`, `simple_conv_k7`, ...; serde form `{ name = "wide_resnet", depth = 28, width = 10 }`.
+//!   `wrn-28-10`, `simple_conv_k7`, ...; serde form = a config's `[model]` table
+//!   `{ kind = "wide_resnet", depth = 28, width = 10 }`; [`ModelName`] is the `kind` alone.
 //! * [`build`]`(kind, in_channels, num_classes, input_hw, seed, device)` or [`build_with`]`(&ModelConfig, device)`
 //!   (choose [`LayerImpl::Candle`] there to run on Candle's built-in ops). Building runs one
 //!   probe forward pass at `input_hw`: an image too small for the network fails at build time
@@ -69,5 +70,5 @@ pub mod pretrained;
 pub use builder::{LayerImpl, ParamBuilder};
 pub use error::{ModelError, Result};
 pub use init::Init;
-pub use kind::ModelKind;
+pub use kind::{ModelKind, ModelName};
 pub use model::{build, build_with, Model, ModelConfig, Network};

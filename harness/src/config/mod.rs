@@ -6,18 +6,22 @@ pub mod device;
 pub mod error;
 pub mod optimizer;
 pub mod overrides;
+mod parse_error;
 pub mod schedule;
 pub mod schema;
 pub mod validate;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use adamp_task_api::TaskSettings;
 
 pub use device::DeviceSpec;
 pub use error::ConfigError;
 pub use optimizer::OptimizerEntry;
 pub use schedule::ScheduleConfig;
-pub use schema::{ConfigFile, ReportConfig, TaskConfig, TrainingConfig};
-pub use validate::load;
+pub use schema::{ConfigFile, ReportConfig, Scale, ScheduleUnit, TrainingConfig};
+pub use validate::{load, load_with};
 
 /// What the command line adds to a config file.
 #[derive(Debug, Clone, Default)]
@@ -43,6 +47,8 @@ pub struct Experiment {
     pub config: ConfigFile,
     /// The parsed device.
     pub device: DeviceSpec,
+    /// The task's parsed and checked settings.
+    pub task: Arc<dyn TaskSettings>,
 }
 
 /// One run: one optimizer entry and one seed of an [`Experiment`].
@@ -60,6 +66,8 @@ pub struct RunSpec {
     pub device: DeviceSpec,
     /// The resolved config of this run alone: one optimizer entry (defaults filled), one seed.
     pub config: ConfigFile,
+    /// The task's parsed and checked settings.
+    pub task: Arc<dyn TaskSettings>,
 }
 
 impl RunSpec {
@@ -88,7 +96,7 @@ impl Experiment {
         for entry in &self.config.optimizers {
             for &seed in &self.config.seeds {
                 let mut config = self.config.clone();
-                config.optimizers = vec![entry.resolved()];
+                config.optimizers = vec![entry.clone()];
                 config.seeds = vec![seed];
                 config.device = self.device.to_string();
                 runs.push(RunSpec {
@@ -98,6 +106,7 @@ impl Experiment {
                     source: self.path.clone(),
                     device: self.device,
                     config,
+                    task: self.task.clone(),
                 });
             }
         }

@@ -14,17 +14,15 @@
 
 use std::collections::BTreeMap;
 
-use adamp_task_classification::{ClassificationSettings, DataSettings, ModelSettings};
-use adamp_task_toy::{Toy2dSettings, Toy3dSettings};
 use serde::{Deserialize, Serialize};
 
 use super::optimizer::OptimizerEntry;
 use super::schedule::ScheduleConfig;
 
-/// The valid task kinds, for error messages.
-pub const TASK_KINDS: &[&str] = &["toy2d", "toy3d", "classification"];
-
 /// A whole config file, as parsed (before the checks in [`super::validate`]).
+///
+/// `[task]`, `[model]` and `[data]` are the task's own tables: kept as TOML here and read by the
+/// task's registration ([`crate::tasks`]); after validation they hold every default filled.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ConfigFile {
@@ -37,14 +35,14 @@ pub struct ConfigFile {
     /// Device: `cpu`, `cuda:N` or `metal` (`--device` overrides).
     #[serde(default = "default_device")]
     pub device: String,
-    /// The task and its own settings.
-    pub task: TaskConfig,
-    /// The model, for tasks that take one (classification).
+    /// The task (`kind`) and its own settings.
+    pub task: toml::Table,
+    /// The model, for tasks that take one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub model: Option<ModelConfig>,
-    /// The data, for tasks that take some (classification).
+    pub model: Option<toml::Table>,
+    /// The data, for tasks that take some.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub data: Option<DataConfig>,
+    pub data: Option<toml::Table>,
     /// Training length, batch size, schedule, checkpointing.
     pub training: TrainingConfig,
     /// The optimizers: one run per entry and seed.
@@ -70,59 +68,15 @@ fn default_device() -> String {
     "cpu".to_string()
 }
 
-/// The task, chosen by `kind`. Adding a task: one variant here (plus its name in [`TASK_KINDS`]
-/// and a line in `TaskConfig::field_error`), one match arm in `train::build_task`, and the task
-/// crate.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind")]
-pub enum TaskConfig {
-    /// The 2D scale-invariant toy (paper Section 2).
-    #[serde(rename = "toy2d")]
-    Toy2d(Toy2dSettings),
-    /// Rosenbrock on a hemisphere (paper Section 2).
-    #[serde(rename = "toy3d")]
-    Toy3d(Toy3dSettings),
-    /// Image classification (paper Section 4.1; benchmark 1), with `[model]` and `[data]`.
-    #[serde(rename = "classification")]
-    Classification(ClassificationSettings),
-}
-
-impl TaskConfig {
-    /// For a schema error inside `[task]` of kind `kind`: `(field path, message)`, found by
-    /// parsing the table as that kind's settings (serde buffers tagged tables, which hides the
-    /// field from the outer error).
-    pub(crate) fn field_error(kind: &str, table: &toml::Value) -> Option<(String, String)> {
-        use super::validate::field_error;
-        match kind {
-            "toy2d" => field_error::<Toy2dSettings>(table),
-            "toy3d" => field_error::<Toy3dSettings>(table),
-            "classification" => field_error::<ClassificationSettings>(table),
-            _ => None,
-        }
-    }
-
-    /// The `kind` string.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            TaskConfig::Toy2d(_) => "toy2d",
-            TaskConfig::Toy3d(_) => "toy3d",
-            TaskConfig::Classification(_) => "classification",
-        }
+impl ConfigFile {
+    /// `[task] kind` (empty when missing; validation rejects that).
+    pub fn task_kind(&self) -> &str {
+        self.task
+            .get("kind")
+            .and_then(|k| k.as_str())
+            .unwrap_or_default()
     }
 }
-
-/// `[model]`: the network of tasks that train one (classification); see
-/// [`adamp_task_classification::ModelSettings`].
-pub type ModelConfig = ModelSettings;
-
-/// The valid model kinds, for error messages.
-pub const MODEL_KINDS: &[&str] = adamp_task_classification::settings::MODEL_KINDS;
-
-/// `[data]`: the dataset of tasks that read one; see [`adamp_task_classification::DataSettings`].
-pub type DataConfig = DataSettings;
-
-/// The valid data kinds, for error messages.
-pub const DATA_KINDS: &[&str] = adamp_task_classification::settings::DATA_KINDS;
 
 /// `[training]`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -150,20 +104,26 @@ pub struct TrainingConfig {
     /// The learning-rate schedule (default: constant).
     #[serde(default)]
     pub lr_schedule: ScheduleConfig,
-    /// What the schedule counts in epoch-based runs: `epoch` (torch's per-epoch
-    /// `scheduler.step()`, the default; milestones and warm-up in epochs) or `step` (per optimizer
-    /// step, for the short embedded runs; milestones and warm-up in steps).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub schedule_unit: Option<String>,
+    /// What the schedule counts in epoch-based runs (step-based runs always count steps).
+    #[serde(default)]
+    pub schedule_unit: ScheduleUnit,
 }
 
-/// The valid `training.schedule_unit` values.
-pub const SCHEDULE_UNITS: &[&str] = &["epoch", "step"];
+/// `training.schedule_unit`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScheduleUnit {
+    /// torch's per-epoch `scheduler.step()`: milestones and warm-up in epochs (the default).
+    #[default]
+    Epoch,
+    /// Per optimizer step, for the short embedded runs: milestones and warm-up in steps.
+    Step,
+}
 
 impl TrainingConfig {
     /// Whether an epoch-based run steps its schedule per optimizer step.
     pub fn schedule_per_step(&self) -> bool {
-        self.schedule_unit.as_deref() == Some("step")
+        self.schedule_unit == ScheduleUnit::Step
     }
 }
 
@@ -179,8 +139,8 @@ pub struct ReportConfig {
     pub benchmark: String,
     /// Heading in report.md.
     pub title: String,
-    /// `embedded` | `quick` | `paper`.
-    pub scale: String,
+    /// Which scale the numbers are: the embedded default, a quick look, or the paper's.
+    pub scale: Scale,
     /// What we actually ran on.
     pub dataset: String,
     /// The summary.csv column that is the headline number (`eval_<name>`).
@@ -199,28 +159,14 @@ pub struct ReportConfig {
     pub paper_row: Option<String>,
 }
 
-/// The valid report scales.
-pub const REPORT_SCALES: &[&str] = &["embedded", "quick", "paper"];
-
-impl ConfigFile {
-    /// The `[model]` and `[data]` tables of a task that needs both (checked at load time by
-    /// `validate`, so this only fails for configs built by hand).
-    pub fn model_and_data(
-        &self,
-        source: &std::path::Path,
-    ) -> Result<(&ModelConfig, &DataConfig), super::ConfigError> {
-        match (&self.model, &self.data) {
-            (Some(m), Some(d)) => Ok((m, d)),
-            (None, _) => Err(super::ConfigError::new(
-                source,
-                "model",
-                format!("task `{}` needs a [model] table", self.task.kind()),
-            )),
-            (_, None) => Err(super::ConfigError::new(
-                source,
-                "data",
-                format!("task `{}` needs a [data] table", self.task.kind()),
-            )),
-        }
-    }
+/// `report.scale`: what the report labels the numbers as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scale {
+    /// The embedded default: the paper's method on a smaller, named dataset.
+    Embedded,
+    /// A few-minute first look (`--profile quick`).
+    Quick,
+    /// The paper's settings on the paper's data.
+    Paper,
 }

@@ -1,33 +1,45 @@
 //! The one place a config file becomes an [`Experiment`]: read, merge the profile, apply the
-//! overrides, parse against the schema, check ranges. Every error names the file, the key path and
-//! what is expected; nothing is written before all of this succeeded.
+//! overrides, parse against the schema, parse and check the task's tables through its
+//! registration, check ranges. Every error names the file, the key path and what is expected;
+//! everything knowable without data is checked here, once per config, before anything is
+//! written.
 
 use std::collections::BTreeSet;
+use std::io::Read;
 use std::path::Path;
+use std::sync::Arc;
+
+use adamp_task_api::{Length, SettingsError, TaskError, TaskSettings, TaskTables};
 
 use super::error::ConfigError;
-use super::optimizer::OPTIMIZER_KINDS;
 use super::overrides::{apply_set, deep_merge};
-use super::schedule::SCHEDULE_KINDS;
-use super::schema::{ConfigFile, TaskConfig, DATA_KINDS, MODEL_KINDS, REPORT_SCALES, TASK_KINDS};
+use super::parse_error::{humanize, kind_message, parse_error};
+use super::schema::ConfigFile;
 use super::{DeviceSpec, Experiment, LoadOptions};
+use crate::record::csv::SUMMARY_COLUMNS;
+use crate::tasks::Registry;
 
-/// Load and check the config at `path` with the command line's additions.
+/// The largest config file read (a config is a few kB; this stops a wrong path such as a
+/// device file from being read until memory runs out).
+pub const MAX_CONFIG_BYTES: u64 = 1 << 20;
+
+/// The longest file or folder name most file systems take (`NAME_MAX`): labels, config names
+/// and profile names become folder names.
+pub const MAX_NAME_BYTES: usize = 255;
+
+/// Load and check the config at `path` with the command line's additions, with the built-in
+/// task kinds.
 pub fn load(path: &Path, options: &LoadOptions) -> Result<Experiment, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        ConfigError::new(
-            path,
-            "",
-            format!("cannot read the config file ({e}); check the path (configs live in `configs/`, see `adamp list`)"),
-        )
-    })?;
-    let mut table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
-        ConfigError::new(
-            path,
-            "",
-            format!("not valid TOML: {}", e.to_string().replace('\n', " ")),
-        )
-    })?;
+    load_with(path, options, &Registry::builtin())
+}
+
+/// [`load`] with the task kinds of `registry`.
+pub fn load_with(
+    path: &Path,
+    options: &LoadOptions,
+    registry: &Registry,
+) -> Result<Experiment, ConfigError> {
+    let mut table = read_table(path)?;
     if let Some(profile) = &options.profile {
         apply_profile(&mut table, path, profile)?;
     }
@@ -35,46 +47,92 @@ pub fn load(path: &Path, options: &LoadOptions) -> Result<Experiment, ConfigErro
     // A run's config.resolved.toml (it has `[meta]`) holds one optimizer entry but keeps the
     // experiment's report pairs, whose other labels live in sibling run folders.
     let resolved = table.remove("meta").is_some();
-    for arg in &options.sets {
-        apply_set(&mut table, path, arg)?;
-    }
-    if let Some(seeds) = &options.seeds {
-        let seeds = seeds.iter().map(|&s| toml::Value::Integer(s as i64));
-        table.insert("seeds".into(), toml::Value::Array(seeds.collect()));
-    }
-    if let Some(device) = &options.device {
-        table.insert("device".into(), toml::Value::String(device.clone()));
-    }
+    apply_command_line(&mut table, path, options)?;
+    // The task's tables first: `[task]` leads a config, and its errors are the likeliest.
+    let task = parse_task(path, &table, registry)?;
     let value = toml::Value::Table(table);
-    let config: ConfigFile = serde_path_to_error::deserialize(value.clone())
+    let mut config: ConfigFile = serde_path_to_error::deserialize(value.clone())
         .map_err(|e| parse_error(path, &e, &value))?;
     let device =
         DeviceSpec::parse(&config.device).map_err(|m| ConfigError::new(path, "device", m))?;
-    check(path, &config, resolved)?;
-    let name = path
-        .file_stem()
-        .and_then(|s| s.to_str())
-        .filter(|s| is_safe_name(s))
-        .ok_or_else(|| {
-            ConfigError::new(
-                path,
-                "",
-                "the file name must be letters, digits, `_`, `-` or `.` (it names the results folder)",
-            )
-        })?
-        .to_string();
+    let filled = task.tables();
+    config.task = filled.task;
+    config
+        .task
+        .insert("kind".into(), toml::Value::String(task.kind().to_string()));
+    config.model = filled.model;
+    config.data = filled.data;
+    check_runs(path, &config)?;
+    check_training(path, &config, task.as_ref())?;
+    let labels = check_optimizers(path, &config)?;
+    check_report(path, &config, task.as_ref(), &labels, resolved)?;
     Ok(Experiment {
-        name,
+        name: config_name(path)?,
         path: path.to_path_buf(),
         config,
         device,
+        task,
     })
 }
 
+/// Read the file (at most [`MAX_CONFIG_BYTES`]) and parse it as TOML.
+fn read_table(path: &Path) -> Result<toml::Table, ConfigError> {
+    let unreadable = |e: std::io::Error| {
+        ConfigError::new(
+            path,
+            "",
+            format!("cannot read the config file ({e}); check the path (configs live in `configs/`, see `adamp list`)"),
+        )
+    };
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_CONFIG_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(unreadable)?;
+    if bytes.len() as u64 > MAX_CONFIG_BYTES {
+        return Err(ConfigError::new(
+            path,
+            "",
+            format!(
+                "larger than {} kB; a config is a small TOML file (is this the right path?)",
+                MAX_CONFIG_BYTES / 1024
+            ),
+        ));
+    }
+    let text = String::from_utf8(bytes)
+        .map_err(|e| ConfigError::new(path, "", format!("not UTF-8 text ({e})")))?;
+    text.parse()
+        .map_err(|e: toml::de::Error| ConfigError::new(path, "", toml_syntax_error(&text, &e)))
+}
+
+/// `not valid TOML at line L, column C: <what>`, without echoing the line (which may be long).
+fn toml_syntax_error(text: &str, e: &toml::de::Error) -> String {
+    let what = e.message().replace('\n', " ");
+    match e.span() {
+        Some(span) => {
+            let before = &text[..span.start.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+            format!("not valid TOML at line {line}, column {column}: {what}")
+        }
+        None => format!("not valid TOML: {what}"),
+    }
+}
+
 /// Merge `[profiles.<name>]` over the file; `quick` also marks the report scale as quick.
+///
+/// The name must be a valid folder name (it names the results folder) and must exist: as a
+/// `[profiles.<name>]` table of the file, or as the folder the file lives in
+/// (`configs/paper/x.toml` with `--profile paper`), or be `embedded` (the configs as written).
 fn apply_profile(table: &mut toml::Table, path: &Path, profile: &str) -> Result<(), ConfigError> {
-    let over = match table.get("profiles").and_then(|p| p.get(profile)) {
-        None => None,
+    if !is_safe_name(profile) {
+        return Err(ConfigError::new(
+            path,
+            "--profile",
+            format!("expected letters, digits, `_`, `-` or `.` (it names the results folder), got {profile:?}"),
+        ));
+    }
+    let profiles = table.get("profiles").and_then(|p| p.as_table());
+    let over = match profiles.and_then(|p| p.get(profile)) {
         Some(toml::Value::Table(t)) => Some(t.clone()),
         Some(_) => {
             return Err(ConfigError::new(
@@ -83,7 +141,29 @@ fn apply_profile(table: &mut toml::Table, path: &Path, profile: &str) -> Result<
                 "expected a table (a partial config merged over this file)",
             ))
         }
+        None => None,
     };
+    let in_its_folder = path
+        .parent()
+        .and_then(|d| d.file_name())
+        .is_some_and(|d| d == profile);
+    if over.is_none() && profile != "embedded" && !in_its_folder {
+        let known: Vec<&str> = profiles
+            .map(|p| p.keys().map(String::as_str).collect())
+            .unwrap_or_default();
+        return Err(ConfigError::new(
+            path,
+            "--profile",
+            format!(
+                "the config has no [profiles.{profile}] table; its profiles: {}",
+                if known.is_empty() {
+                    "none".to_string()
+                } else {
+                    known.join(", ")
+                }
+            ),
+        ));
+    }
     if let Some(over) = over {
         if over.contains_key("profiles") {
             return Err(ConfigError::new(
@@ -102,142 +182,125 @@ fn apply_profile(table: &mut toml::Table, path: &Path, profile: &str) -> Result<
     Ok(())
 }
 
-/// The value at a rendered key path (`optimizers[1]`, `training.lr_schedule`).
-fn value_at<'a>(root: &'a toml::Value, key: &str) -> Option<&'a toml::Value> {
-    let mut here = root;
-    for part in key.split('.') {
-        let (name, index) = match part.split_once('[') {
-            Some((n, rest)) => (n, rest.trim_end_matches(']').parse::<usize>().ok()),
-            None => (part, None),
-        };
-        here = here.get(name)?;
-        if let Some(i) = index {
-            here = here.get(i)?;
-        }
-    }
-    Some(here)
-}
-
-/// Deserialize a kind-tagged entry's body as `T` to find the failing field's path (serde buffers
-/// internally tagged entries, so the outer path stops at the entry).
-pub(crate) fn field_error<T: serde::de::DeserializeOwned>(
-    entry: &toml::Value,
-) -> Option<(String, String)> {
-    let mut body = entry.as_table()?.clone();
-    body.remove("kind");
-    serde_path_to_error::deserialize::<_, T>(toml::Value::Table(body))
-        .err()
-        .map(|e| (e.path().to_string(), e.inner().message().to_string()))
-}
-
-/// For an error inside a kind-tagged entry: `(field path inside the entry, message)`.
-fn refine(root: &toml::Value, key: &str) -> Option<(String, String)> {
-    use super::optimizer::{AdamEntry, AdamPEntry, SgdEntry, SgdpEntry};
-    use super::schedule::{ConstantSchedule, CosineSchedule, MultiStepSchedule, StepSchedule};
-    let entry = value_at(root, key)?;
-    let kind = entry.get("kind")?.as_str()?;
-    let is_optimizer = key.starts_with("optimizers[") && !key.contains('.');
-    match (key, kind) {
-        (_, "sgd") if is_optimizer => field_error::<SgdEntry>(entry),
-        (_, "sgdp") if is_optimizer => field_error::<SgdpEntry>(entry),
-        (_, "adam" | "adamw") if is_optimizer => field_error::<AdamEntry>(entry),
-        (_, "adamp") if is_optimizer => field_error::<AdamPEntry>(entry),
-        ("task", kind) => TaskConfig::field_error(kind, entry),
-        ("training.lr_schedule", "constant") => field_error::<ConstantSchedule>(entry),
-        ("training.lr_schedule", "step") => field_error::<StepSchedule>(entry),
-        ("training.lr_schedule", "multistep") => field_error::<MultiStepSchedule>(entry),
-        ("training.lr_schedule", "cosine") => field_error::<CosineSchedule>(entry),
-        _ => None,
-    }
-}
-
-/// Turn a schema error into `file: key.path: message`, naming the valid choices for kinds.
-fn parse_error(
+/// `--set`, `--seeds` and `--device`, in that order.
+fn apply_command_line(
+    table: &mut toml::Table,
     path: &Path,
-    e: &serde_path_to_error::Error<toml::de::Error>,
-    root: &toml::Value,
-) -> ConfigError {
-    let mut key = e.path().to_string();
-    if key == "." {
-        key.clear();
+    options: &LoadOptions,
+) -> Result<(), ConfigError> {
+    for arg in &options.sets {
+        apply_set(table, path, arg)?;
     }
-    let mut inner = e.inner().message().to_string();
-    if let Some((field, message)) = refine(root, &key) {
-        if field != "." && !field.is_empty() {
-            key = format!("{key}.{field}");
-        }
-        inner = message;
+    if let Some(seeds) = &options.seeds {
+        let seeds = seeds.iter().map(|&s| toml::Value::Integer(s as i64));
+        table.insert("seeds".into(), toml::Value::Array(seeds.collect()));
     }
-    let mut message = inner
-        .replace("expected f64", "expected a number")
-        .replace("expected usize", "expected a non-negative integer")
-        .replace("expected u64", "expected a non-negative integer")
-        .replace("expected a boolean", "expected true or false");
-    // Internally tagged entries are buffered, so the path stops at the entry: add the field.
-    for prefix in ["unknown field `", "missing field `"] {
-        if let Some(rest) = message.strip_prefix(prefix) {
-            if let Some(field) = rest.split('`').next() {
-                let field = field.to_string();
-                if !key.ends_with(&field) {
-                    key = if key.is_empty() {
-                        field
-                    } else {
-                        format!("{key}.{field}")
-                    };
-                }
-            }
-        }
+    if let Some(device) = &options.device {
+        table.insert("device".into(), toml::Value::String(device.clone()));
     }
-    let kinds: Option<(&str, &[&str])> = if key.starts_with("optimizers") {
-        Some(("optimizer", OPTIMIZER_KINDS))
-    } else if key.starts_with("training.lr_schedule") {
-        Some(("schedule", SCHEDULE_KINDS))
-    } else if key.starts_with("task") {
-        Some(("task", TASK_KINDS))
-    } else if key.starts_with("model") {
-        Some(("model", MODEL_KINDS))
-    } else if key.starts_with("data") {
-        Some(("data", DATA_KINDS))
-    } else {
-        None
-    };
-    if let Some((what, valid)) = kinds {
-        if message.starts_with("unknown variant") || message.contains("missing field `kind`") {
-            let list = if valid.is_empty() {
-                "none yet (no task takes this table; remove it)".to_string()
-            } else {
-                valid.join(", ")
-            };
-            let given = message.split('`').nth(1).unwrap_or("").to_string();
-            message = if message.contains("missing field `kind`") {
-                format!("missing `kind`; valid {what} kinds: {list}")
-            } else {
-                format!("unknown {what} kind `{given}`; valid {what} kinds: {list}")
-            };
-            if !key.ends_with("kind") {
-                key = if key.is_empty() {
-                    "kind".into()
-                } else {
-                    format!("{key}.kind")
-                };
-            }
-        }
-    }
-    ConfigError::new(path, key, message)
+    Ok(())
 }
 
-/// Range and consistency checks that the schema's types cannot express.
-fn check(path: &Path, c: &ConfigFile, resolved: bool) -> Result<(), ConfigError> {
-    let err = |key: &str, message: String| Err(ConfigError::new(path, key, message));
-    check_model_and_data(path, c)?;
-    if let Some(unit) = &c.training.schedule_unit {
-        if !super::schema::SCHEDULE_UNITS.contains(&unit.as_str()) {
-            return err(
-                "training.schedule_unit",
-                format!("expected \"epoch\" or \"step\", got \"{unit}\""),
-            );
+/// Find the task's registration, then parse and check its tables (`[task]`, `[model]`,
+/// `[data]` of the raw file); the caller writes them back with every default filled, so
+/// `config.resolved.toml` states every value used.
+fn parse_task(
+    path: &Path,
+    table: &toml::Table,
+    registry: &Registry,
+) -> Result<Arc<dyn TaskSettings>, ConfigError> {
+    let err = |key: &str, message: String| ConfigError::new(path, key, message);
+    let sub_table = |name: &str| -> Result<Option<toml::Table>, ConfigError> {
+        match table.get(name) {
+            None => Ok(None),
+            Some(toml::Value::Table(t)) => Ok(Some(t.clone())),
+            Some(other) => Err(err(
+                name,
+                format!("expected a table, got {}", other.type_str()),
+            )),
+        }
+    };
+    let Some(mut task_table) = sub_table("task")? else {
+        return Err(err("task", "missing field `task`".into()));
+    };
+    let (model, data) = (sub_table("model")?, sub_table("data")?);
+    let kinds = registry.kinds().join(", ");
+    let kind = match task_table.remove("kind") {
+        None => {
+            return Err(err(
+                "task.kind",
+                format!("missing `kind`; valid task kinds: {kinds}"),
+            ))
+        }
+        Some(toml::Value::String(k)) => k,
+        Some(other) => {
+            return Err(err(
+                "task.kind",
+                format!(
+                    "expected a string, got {}; valid task kinds: {kinds}",
+                    other.type_str()
+                ),
+            ))
+        }
+    };
+    let Some(registration) = registry.get(&kind) else {
+        return Err(err(
+            "task.kind",
+            format!("unknown task kind `{kind}`; valid task kinds: {kinds}"),
+        ));
+    };
+    // A `[model]` / `[data]` kind no registered task knows is a typo whatever the task.
+    for (given, known, what) in [
+        (&model, registry.model_kinds(), "model"),
+        (&data, registry.data_kinds(), "data"),
+    ] {
+        if let Some(given) = given
+            .as_ref()
+            .and_then(|t| t.get("kind"))
+            .and_then(|k| k.as_str())
+        {
+            if !known.contains(&given) {
+                return Err(err(
+                    &format!("{what}.kind"),
+                    format!(
+                        "unknown {what} kind `{given}`; valid {what} kinds: {}",
+                        known.join(", ")
+                    ),
+                ));
+            }
         }
     }
+    let tables = TaskTables {
+        task: task_table,
+        model,
+        data,
+    };
+    let settings = registration.parse(&tables).map_err(|e| {
+        let SettingsError { key, message } = e;
+        let message = match key.as_str() {
+            "model.kind" => kind_message("model", registration.model_kinds(), &message),
+            "data.kind" => kind_message("data", registration.data_kinds(), &message),
+            _ => humanize(&message),
+        };
+        err(&key, message)
+    })?;
+    settings.check().map_err(|e| task_error(path, e))?;
+    Ok(settings)
+}
+
+/// A task's setting error as a config error at its full key.
+pub(crate) fn task_error(path: &Path, e: TaskError) -> ConfigError {
+    match e {
+        TaskError::InvalidSetting { key, expected } => {
+            ConfigError::new(path, adamp_task_api::error::config_key(&key), expected)
+        }
+        other => ConfigError::new(path, "task", other.to_string()),
+    }
+}
+
+/// `seeds` and `log_every`.
+fn check_runs(path: &Path, c: &ConfigFile) -> Result<(), ConfigError> {
+    let err = |key: &str, message: String| Err(ConfigError::new(path, key, message));
     if c.seeds.is_empty() {
         return err("seeds", "expected at least one seed, got []".into());
     }
@@ -250,19 +313,50 @@ fn check(path: &Path, c: &ConfigFile, resolved: bool) -> Result<(), ConfigError>
     if c.log_every == 0 {
         return err("log_every", "expected an integer >= 1, got 0".into());
     }
+    Ok(())
+}
+
+/// `[training]`: the length the task counts in, intervals, the schedule.
+fn check_training(path: &Path, c: &ConfigFile, task: &dyn TaskSettings) -> Result<(), ConfigError> {
+    let err = |key: &str, message: String| Err(ConfigError::new(path, key, message));
     let t = &c.training;
-    match (t.steps, t.epochs) {
-        (Some(_), Some(_)) | (None, None) => {
+    let (wanted, other) = match task.length() {
+        Length::Steps => (t.steps, t.epochs),
+        Length::Epochs => (t.epochs, t.steps),
+    };
+    let (key, other_key) = match task.length() {
+        Length::Steps => ("steps", "epochs"),
+        Length::Epochs => ("epochs", "steps"),
+    };
+    let counted = match task.length() {
+        Length::Steps => "step-based",
+        Length::Epochs => "epoch-based",
+    };
+    if other.is_some() {
+        return err(
+            &format!("training.{other_key}"),
+            format!(
+                "task `{}` is {counted}: set `training.{key}` instead",
+                task.kind()
+            ),
+        );
+    }
+    match wanted {
+        None => {
             return err(
-                "training",
-                "expected exactly one of `steps` (step-based tasks) and `epochs`".into(),
+                &format!("training.{key}"),
+                format!("task `{}` is {counted}: set `training.{key}`", task.kind()),
             )
         }
-        (Some(0), _) => return err("training.steps", "expected an integer >= 1, got 0".into()),
-        (_, Some(0)) => return err("training.epochs", "expected an integer >= 1, got 0".into()),
-        _ => {}
+        Some(0) => {
+            return err(
+                &format!("training.{key}"),
+                "expected an integer >= 1, got 0".into(),
+            )
+        }
+        Some(_) => {}
     }
-    if t.eval_every.is_some() && t.steps.is_none() {
+    if t.eval_every.is_some() && task.length() == Length::Epochs {
         return err(
             "training.eval_every",
             "only step-based runs (`training.steps`) take `eval_every`; epoch-based runs evaluate every epoch".into(),
@@ -280,12 +374,19 @@ fn check(path: &Path, c: &ConfigFile, resolved: bool) -> Result<(), ConfigError>
     if let Err((key, message)) = t.lr_schedule.check() {
         return err(&format!("training.lr_schedule.{key}"), message);
     }
+    Ok(())
+}
+
+/// `[[optimizers]]`: at least one, valid distinct labels, hyperparameters in range; returns the
+/// labels.
+fn check_optimizers(path: &Path, c: &ConfigFile) -> Result<BTreeSet<String>, ConfigError> {
+    let err = |key: String, message: String| Err(ConfigError::new(path, key, message));
     if c.optimizers.is_empty() {
         return err(
-            "optimizers",
+            "optimizers".into(),
             format!(
                 "expected at least one [[optimizers]] entry (kind = {})",
-                OPTIMIZER_KINDS.join(" | ")
+                super::optimizer::OPTIMIZER_KINDS.join(" | ")
             ),
         );
     }
@@ -294,15 +395,15 @@ fn check(path: &Path, c: &ConfigFile, resolved: bool) -> Result<(), ConfigError>
         let label = entry.label();
         if !is_safe_name(&label) {
             return err(
-                &format!("optimizers[{i}].label"),
+                format!("optimizers[{i}].label"),
                 format!(
-                    "expected letters, digits, `_`, `-` or `.` (it names a folder), got {label:?}"
+                    "expected at most {MAX_NAME_BYTES} letters, digits, `_`, `-` or `.` (it names a folder), got {label:?}"
                 ),
             );
         }
         if !labels.insert(label.clone()) {
             return err(
-                &format!("optimizers[{i}].label"),
+                format!("optimizers[{i}].label"),
                 format!("label {label:?} is used twice; give each entry a distinct `label`"),
             );
         }
@@ -312,34 +413,61 @@ fn check(path: &Path, c: &ConfigFile, resolved: bool) -> Result<(), ConfigError>
             } else {
                 format!("optimizers[{i}].{key}")
             };
-            return err(&key, message);
+            return err(key, message);
         }
     }
+    Ok(labels)
+}
+
+/// `[report]`: the headline metric and `also` columns are ones this task's runs write, and the
+/// pairs name this config's labels.
+fn check_report(
+    path: &Path,
+    c: &ConfigFile,
+    task: &dyn TaskSettings,
+    labels: &BTreeSet<String>,
+    resolved: bool,
+) -> Result<(), ConfigError> {
+    let err = |key: String, message: String| Err(ConfigError::new(path, key, message));
     let r = &c.report;
-    if !REPORT_SCALES.contains(&r.scale.as_str()) {
+    let evals: Vec<String> = task
+        .eval_metrics()
+        .iter()
+        .map(|m| format!("eval_{m}"))
+        .collect();
+    if !evals.contains(&r.metric) {
         return err(
-            "report.scale",
+            "report.metric".into(),
             format!(
-                "expected one of {}, got {:?}",
-                REPORT_SCALES.join(", "),
-                r.scale
+                "task `{}` writes no summary.csv column {:?}; its evaluation columns: {}",
+                task.kind(),
+                r.metric,
+                evals.join(", ")
             ),
         );
     }
-    if !r.metric.starts_with("eval_") {
-        return err(
-            "report.metric",
-            format!(
-                "expected a summary.csv eval column `eval_<name>`, got {:?}",
-                r.metric
-            ),
-        );
+    let numeric = SUMMARY_COLUMNS
+        .iter()
+        .filter(|c| !matches!(**c, "run" | "status"))
+        .map(|c| c.to_string());
+    let columns: Vec<String> = numeric.chain(evals.iter().cloned()).collect();
+    for (i, column) in r.also.iter().enumerate() {
+        if !columns.contains(column) {
+            return err(
+                format!("report.also[{i}]"),
+                format!(
+                    "{column:?} is not a summary.csv column of task `{}`; columns: {}",
+                    task.kind(),
+                    columns.join(", ")
+                ),
+            );
+        }
     }
     for (i, (a, b)) in r.pairs.iter().enumerate() {
         for l in [a, b] {
             if !resolved && !labels.contains(l) {
                 return err(
-                    &format!("report.pairs[{i}]"),
+                    format!("report.pairs[{i}]"),
                     format!(
                         "label {l:?} is not an optimizer label; labels: {}",
                         labels.iter().cloned().collect::<Vec<_>>().join(", ")
@@ -351,59 +479,27 @@ fn check(path: &Path, c: &ConfigFile, resolved: bool) -> Result<(), ConfigError>
     Ok(())
 }
 
-/// Letters, digits, `_`, `-`, `.`; not empty, not `.`/`..`.
-fn is_safe_name(s: &str) -> bool {
+/// The config's name: its file stem, which names the results folder.
+fn config_name(path: &Path) -> Result<String, ConfigError> {
+    path.file_stem()
+        .and_then(|s| s.to_str())
+        .filter(|s| is_safe_name(s))
+        .map(str::to_string)
+        .ok_or_else(|| {
+            ConfigError::new(
+                path,
+                "",
+                format!("the file name must be at most {MAX_NAME_BYTES} letters, digits, `_`, `-` or `.` (it names the results folder)"),
+            )
+        })
+}
+
+/// At most [`MAX_NAME_BYTES`] letters, digits, `_`, `-`, `.`; not empty, not `.`/`..`.
+pub fn is_safe_name(s: &str) -> bool {
     !s.is_empty()
+        && s.len() <= MAX_NAME_BYTES
         && s != "."
         && s != ".."
         && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
-}
-
-/// `[model]` and `[data]`: present exactly for the tasks that take them, with valid kinds.
-fn check_model_and_data(path: &Path, c: &ConfigFile) -> Result<(), ConfigError> {
-    let task_error = |e: adamp_task_api::TaskError| match e {
-        adamp_task_api::TaskError::InvalidSetting { key, expected } => {
-            ConfigError::new(path, key, expected)
-        }
-        other => ConfigError::new(path, "model", other.to_string()),
-    };
-    if let Some(model) = &c.model {
-        model.model_kind().map_err(task_error)?;
-        model.layer_impl().map_err(task_error)?;
-    }
-    if let Some(data) = &c.data {
-        data.dataset_kind().map_err(task_error)?;
-        if data.is_hf_parquet() && data.hf_repo.is_none() {
-            return Err(ConfigError::new(
-                path,
-                "data.hf_repo",
-                "`data.kind = \"hf_parquet\"` needs `hf_repo = \"org/name\"` (a dataset repository on the Hugging Face hub)",
-            ));
-        }
-    }
-    match &c.task {
-        TaskConfig::Classification(_) => {
-            c.model_and_data(path)?;
-            if c.training.epochs.is_none() {
-                return Err(ConfigError::new(
-                    path,
-                    "training.epochs",
-                    "classification is epoch-based: set `training.epochs` (not `steps`)",
-                ));
-            }
-        }
-        TaskConfig::Toy2d(_) | TaskConfig::Toy3d(_) => {
-            for (key, present) in [("model", c.model.is_some()), ("data", c.data.is_some())] {
-                if present {
-                    return Err(ConfigError::new(
-                        path,
-                        key,
-                        format!("task `{}` takes no [{key}] table; remove it", c.task.kind()),
-                    ));
-                }
-            }
-        }
-    }
-    Ok(())
 }

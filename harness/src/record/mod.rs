@@ -8,6 +8,7 @@
 //! never from extra tensor work here. `__all__` is the mean over those parameters.
 
 pub mod csv;
+pub mod read;
 pub mod recorder;
 pub mod resolved;
 

@@ -1,5 +1,19 @@
-//! The paper's numbers as data: every table of /work/shared/paper.md (§2 toys and ResNet18
-//! analysis, §3 the 13 benchmarks), one entry per (benchmark, row, metric, baseline → P) cell.
+//! The paper's numbers as data: Heo, Chun, Oh, Han, Yun, Kim, Uh and Ha, "AdamP: Slowing Down the
+//! Slowdown for Momentum Optimizers on Scale-invariant Weights", ICLR 2021, arXiv 2006.08217
+//! (<https://arxiv.org/abs/2006.08217>; values as in the tables of the authors' project page,
+//! <https://clovaai.github.io/AdamP/>). One entry per (benchmark, row, metric, baseline → P)
+//! cell of:
+//! - the problem analysis: the 2D scale-invariant toy (final ‖w‖), the 3D Rosenbrock-on-hemisphere
+//!   toy (final r) and the ResNet18 ImageNet analysis (vanilla SGD, momentum SGD, SGDP: top-1,
+//!   weight norm, effective step size);
+//! - the experiment tables of the 13 benchmarks: ImageNet classification, MS-COCO detection,
+//!   CIFAR-10 adversarial training, Biased-MNIST and 9-class ImageNet (ReBias), audio
+//!   classification (MagnaTagATune, Speech Commands, DCASE 2017), image retrieval (CUB-200-2011,
+//!   Cars-196, In-Shop, Stanford Online Products) and WikiText-103 language modelling.
+//!
+//! Titles and `source` strings cite `paper.md §N`, the project's summary of the paper: §2 the
+//! problem analysis, §3 the 13 benchmarks (#1-#13 in the order above), §4 the training settings of
+//! the codebases the paper's experiments build on.
 //!
 //! Label convention (how our optimizer labels map to the paper's columns; see
 //! [`PaperNumber::baseline_label`] and [`PaperNumber::p_label`]):

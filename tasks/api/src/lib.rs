@@ -6,11 +6,16 @@
 //! progress). Logging and recording never enter task code (mmengine's hook split).
 
 pub mod error;
+pub mod factory;
 pub mod optimizers;
 pub mod step;
 pub mod task;
 
 pub use error::{Result, TaskError};
+pub use factory::{
+    Length, NoTable, Registered, RegisteredTask, SettingsError, SettingsTable, TableError,
+    TaskFactory, TaskSettings, TaskSpec, TaskTables,
+};
 pub use optimizers::OptimizerSet;
 pub use step::{EvalOutput, OptimizerStep, StepIndex, StepOutput};
 pub use task::{ParamSet, Task, TaskContext};

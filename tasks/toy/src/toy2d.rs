@@ -9,8 +9,8 @@
 //! the whole vector and its cosine test uses `row_len = 2`.
 
 use adamp_task_api::{
-    EvalOutput, OptimizerStep, ParamSet, Result, StepIndex, StepOutput, Task, TaskContext,
-    TaskError,
+    EvalOutput, Length, NoTable, OptimizerStep, ParamSet, Result, StepIndex, StepOutput, Task,
+    TaskContext, TaskError, TaskFactory, TaskSpec,
 };
 use candle_core::{Tensor, Var};
 use serde::{Deserialize, Serialize};
@@ -47,6 +47,45 @@ impl Default for Toy2dSettings {
     }
 }
 
+impl Toy2dSettings {
+    /// `angle_deg` in `(0, 180)`, `init_norm > 0`.
+    pub fn validate(&self) -> Result<()> {
+        if !(self.angle_deg > 0.0 && self.angle_deg < 180.0) {
+            return Err(TaskError::InvalidSetting {
+                key: "angle_deg".into(),
+                expected: format!(
+                    "expected an angle in degrees in (0, 180), got {}",
+                    self.angle_deg
+                ),
+            });
+        }
+        vector::positive("init_norm", self.init_norm)
+    }
+}
+
+/// What [`Toy2d`]'s evaluation returns.
+const EVAL_METRICS: [&str; 2] = ["final_norm", "final_loss"];
+
+impl TaskFactory for Toy2d {
+    const KIND: &'static str = "toy2d";
+    const LENGTH: Length = Length::Steps;
+    type Settings = Toy2dSettings;
+    type Model = NoTable;
+    type Data = NoTable;
+
+    fn check(spec: &TaskSpec<Self>) -> Result<()> {
+        spec.task.validate()
+    }
+
+    fn eval_metrics(_spec: &TaskSpec<Self>) -> Vec<String> {
+        EVAL_METRICS.map(String::from).to_vec()
+    }
+
+    fn build(spec: &TaskSpec<Self>, ctx: &TaskContext) -> Result<Box<dyn Task>> {
+        Ok(Box::new(Toy2d::new(spec.task.clone(), ctx)?))
+    }
+}
+
 /// The 2D toy task.
 #[derive(Debug)]
 pub struct Toy2d {
@@ -58,16 +97,7 @@ pub struct Toy2d {
 impl Toy2d {
     /// Build the toy on `ctx.device`; the seed is unused (the toy is deterministic).
     pub fn new(settings: Toy2dSettings, ctx: &TaskContext) -> Result<Self> {
-        if !(settings.angle_deg > 0.0 && settings.angle_deg < 180.0) {
-            return Err(TaskError::InvalidSetting {
-                key: "angle_deg".into(),
-                expected: format!(
-                    "expected an angle in degrees in (0, 180), got {}",
-                    settings.angle_deg
-                ),
-            });
-        }
-        vector::positive("init_norm", settings.init_norm)?;
+        settings.validate()?;
         let theta = settings.angle_deg.to_radians();
         let r = settings.init_norm;
         let w = vector::weight(&[r * theta.cos(), r * theta.sin()], &ctx.device)?;
@@ -152,8 +182,8 @@ impl Task for Toy2d {
         let norm = vector::norm(&v);
         Ok(EvalOutput {
             metrics: vec![
-                ("final_norm".to_string(), norm),
-                ("final_loss".to_string(), -v[0] / norm),
+                (EVAL_METRICS[0].to_string(), norm),
+                (EVAL_METRICS[1].to_string(), -v[0] / norm),
             ],
         })
     }

@@ -12,8 +12,8 @@
 //! `(psi, phi) = (-2, 2)` with `r0 = 1`, i.e. `w0 = (-2, 2, 1) / 3`.
 
 use adamp_task_api::{
-    EvalOutput, OptimizerStep, ParamSet, Result, StepIndex, StepOutput, Task, TaskContext,
-    TaskError,
+    EvalOutput, Length, NoTable, OptimizerStep, ParamSet, Result, StepIndex, StepOutput, Task,
+    TaskContext, TaskError, TaskFactory, TaskSpec,
 };
 use candle_core::{DType, Device, Tensor, Var};
 use serde::{Deserialize, Serialize};
@@ -69,6 +69,50 @@ impl Default for Toy3dSettings {
     }
 }
 
+impl Toy3dSettings {
+    /// `r0 > 0`, every other setting finite.
+    pub fn validate(&self) -> Result<()> {
+        vector::positive("r0", self.r0)?;
+        for (key, v) in [
+            ("start_psi", self.start_psi),
+            ("start_phi", self.start_phi),
+            ("a", self.a),
+            ("b", self.b),
+        ] {
+            if !v.is_finite() {
+                return Err(TaskError::InvalidSetting {
+                    key: key.into(),
+                    expected: format!("expected a finite number, got {v}"),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What [`Toy3d`]'s evaluation returns.
+const EVAL_METRICS: [&str; 3] = ["final_r", "peak_r", "final_loss"];
+
+impl TaskFactory for Toy3d {
+    const KIND: &'static str = "toy3d";
+    const LENGTH: Length = Length::Steps;
+    type Settings = Toy3dSettings;
+    type Model = NoTable;
+    type Data = NoTable;
+
+    fn check(spec: &TaskSpec<Self>) -> Result<()> {
+        spec.task.validate()
+    }
+
+    fn eval_metrics(_spec: &TaskSpec<Self>) -> Vec<String> {
+        EVAL_METRICS.map(String::from).to_vec()
+    }
+
+    fn build(spec: &TaskSpec<Self>, ctx: &TaskContext) -> Result<Box<dyn Task>> {
+        Ok(Box::new(Toy3d::new(spec.task.clone(), ctx)?))
+    }
+}
+
 /// The 3D toy task.
 #[derive(Debug)]
 pub struct Toy3d {
@@ -82,20 +126,7 @@ pub struct Toy3d {
 impl Toy3d {
     /// Build the toy on `ctx.device`; the seed is unused (the toy is deterministic).
     pub fn new(settings: Toy3dSettings, ctx: &TaskContext) -> Result<Self> {
-        vector::positive("r0", settings.r0)?;
-        for (key, v) in [
-            ("start_psi", settings.start_psi),
-            ("start_phi", settings.start_phi),
-            ("a", settings.a),
-            ("b", settings.b),
-        ] {
-            if !v.is_finite() {
-                return Err(TaskError::InvalidSetting {
-                    key: key.into(),
-                    expected: format!("expected a finite number, got {v}"),
-                });
-            }
-        }
+        settings.validate()?;
         let dir = [settings.start_psi, settings.start_phi, 1.0];
         let scale = settings.r0 / vector::norm(&dir);
         let w = vector::weight(&dir.map(|x| x * scale), &ctx.device)?;
@@ -198,9 +229,9 @@ impl Task for Toy3d {
         let (psi, phi, r) = Self::coordinates(&vector::values(&self.w)?);
         Ok(EvalOutput {
             metrics: vec![
-                ("final_r".to_string(), r),
-                ("peak_r".to_string(), self.peak_r),
-                ("final_loss".to_string(), self.rosenbrock(psi, phi)),
+                (EVAL_METRICS[0].to_string(), r),
+                (EVAL_METRICS[1].to_string(), self.peak_r),
+                (EVAL_METRICS[2].to_string(), self.rosenbrock(psi, phi)),
                 ("final_psi".to_string(), psi),
                 ("final_phi".to_string(), phi),
             ],

@@ -10,7 +10,7 @@ use candle_core::Device;
 /// Data settings for `kind` under `root`.
 pub fn data(root: &std::path::Path, kind: &str) -> DataSettings {
     DataSettings {
-        kind: kind.to_string(),
+        kind: kind.parse().unwrap(),
         root: Some(root.to_path_buf()),
         train_subset: None,
         test_subset: None,
@@ -25,11 +25,11 @@ pub fn data(root: &std::path::Path, kind: &str) -> DataSettings {
 /// Model settings with our fast layers.
 pub fn model(kind: &str) -> ModelSettings {
     ModelSettings {
-        kind: kind.to_string(),
+        kind: kind.parse().unwrap(),
         depth: None,
         width: None,
         kernel: None,
-        layers: "fast".to_string(),
+        layers: adamp_models::LayerImpl::Fast,
     }
 }
 
