@@ -209,7 +209,9 @@ pub fn reproduce(options: &ReproduceOptions) -> Result<ReproduceSummary> {
             summary.results.push(run_result(spec, result))
         });
     }
-    if options.report {
+    if options.report && !out.exists() {
+        tracing::warn!("report: not written, no run wrote to {}", out.display());
+    } else if options.report {
         match crate::report::build_report(&out) {
             Ok(r) => tracing::info!("report: {}", r.report_path.display()),
             Err(e) => {

@@ -1,7 +1,7 @@
 //! Pins the toys' fitted hyperparameters (the paper does not state them): the learning rate in
 //! configs/toy2d.toml and configs/toy3d.toml (and the 3D weight decay) must be the grid minimiser
-//! of the squared log-ratio to the paper's numbers (shared/paper.md section 2), and the residuals
-//! quoted in the configs' comments must be what the fit finds.
+//! of the squared log-ratio to the paper's numbers (arXiv 2006.08217, 2D and 3D toy examples), and
+//! the residuals quoted in the configs' comments must be what the fit finds.
 
 use std::path::{Path, PathBuf};
 

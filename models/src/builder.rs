@@ -16,6 +16,7 @@ use candle_core::{DType, Device, Tensor, Var};
 
 use crate::error::{ModelError, Result};
 use crate::init::Init;
+use crate::weights::Weights;
 
 /// Which implementation the layers use for their heavy ops.
 #[derive(
@@ -140,6 +141,12 @@ impl ParamBuilder {
         let var = Var::from_tensor(&t)?;
         reg.buffers.insert(full, var.clone());
         Ok(var)
+    }
+
+    /// Everything registered so far as a network's [`Weights`].
+    pub fn weights(&self) -> Result<Weights> {
+        let (params, buffers) = self.finish()?;
+        Ok(Weights::new(params, buffers))
     }
 
     /// The parameters (as a single-group [`ParamList`], sorted by name) and the buffers (sorted by

@@ -66,9 +66,11 @@ pub mod model;
 pub mod nets;
 pub mod ops;
 pub mod pretrained;
+pub mod weights;
 
 pub use builder::{LayerImpl, ParamBuilder};
 pub use error::{ModelError, Result};
 pub use init::Init;
 pub use kind::{ModelKind, ModelName};
 pub use model::{build, build_with, Model, ModelConfig, Network};
+pub use weights::Weights;

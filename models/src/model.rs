@@ -1,6 +1,5 @@
 //! [`Model`]: a built network with its parameter list, buffers and checkpointing; [`build`].
 
-use std::collections::HashMap;
 use std::path::Path;
 
 use adamp_optim::ParamList;
@@ -10,6 +9,7 @@ use crate::builder::{LayerImpl, ParamBuilder};
 use crate::error::{shape_err, ModelError, Result};
 use crate::kind::ModelKind;
 use crate::nets;
+use crate::weights::Weights;
 
 /// What every network implements: a feature extractor and a classification head.
 pub trait Network: Send + Sync + std::fmt::Debug {
@@ -47,8 +47,7 @@ pub struct ModelConfig {
 pub struct Model {
     config: ModelConfig,
     net: Box<dyn Network>,
-    params: ParamList,
-    buffers: Vec<(String, Var)>,
+    weights: Weights,
 }
 
 /// Build `kind` with the fast CPU layers; see [`build_with`].
@@ -99,17 +98,15 @@ pub fn build_with(config: &ModelConfig, device: &Device) -> Result<Model> {
         }
         ModelKind::BagNet18 => Box::new(nets::bagnet::BagNet18::new(&b, c, k)?),
     };
-    let (params, buffers) = b.finish()?;
     let model = Model {
         config: *config,
         net,
-        params,
-        buffers,
+        weights: b.weights()?,
     };
     let (h, w) = config.input_hw;
     let probe = Tensor::zeros((1, c, h, w), DType::F32, device)?;
     model.forward_t(&probe, false)?;
-    tracing::debug!(model = %config.kind, params = model.params.numel(), tensors = model.params.len(), "built model");
+    tracing::debug!(model = %config.kind, params = model.num_params(), "built model");
     Ok(model)
 }
 
@@ -147,12 +144,17 @@ impl Model {
 
     /// The trainable parameters, sorted by name, with metadata (one default group).
     pub fn params(&self) -> ParamList {
-        self.params.clone()
+        self.weights.params()
     }
 
     /// The buffers (BatchNorm running statistics), sorted by name.
     pub fn buffers(&self) -> &[(String, Var)] {
-        &self.buffers
+        self.weights.buffers()
+    }
+
+    /// The parameters and buffers, with checkpointing by name.
+    pub fn weights(&self) -> &Weights {
+        &self.weights
     }
 
     /// The configuration this model was built from.
@@ -162,31 +164,12 @@ impl Model {
 
     /// Total number of trainable scalars.
     pub fn num_params(&self) -> usize {
-        self.params.numel()
+        self.weights.num_params()
     }
 
-    fn named_tensors(&self) -> impl Iterator<Item = (&str, &Var)> {
-        self.params
-            .params()
-            .iter()
-            .map(|p| (p.name.as_str(), &p.var))
-            .chain(self.buffers.iter().map(|(n, v)| (n.as_str(), v)))
-    }
-
-    /// Save parameters and buffers by name to a safetensors file (written atomically through
-    /// `adamp_fsio`, so a crash never leaves a truncated checkpoint).
+    /// Save parameters and buffers by name to a safetensors file ([`Weights::save_safetensors`]).
     pub fn save_safetensors(&self, path: &Path) -> Result<()> {
-        let map: HashMap<String, Tensor> = self
-            .named_tensors()
-            .map(|(n, v)| (n.to_string(), v.as_tensor().clone()))
-            .collect();
-        adamp_fsio::write_atomic_with(path, |tmp| {
-            candle_core::safetensors::save(&map, tmp).map_err(std::io::Error::other)
-        })
-        .map_err(|source| ModelError::Io {
-            path: path.to_path_buf(),
-            source,
-        })
+        self.weights.save_safetensors(path)
     }
 
     /// Load parameters and buffers saved by [`Model::save_safetensors`] (or a torch state dict
@@ -194,7 +177,7 @@ impl Model {
     /// Every tensor is checked before any is written: a missing, unexpected or mis-shaped tensor
     /// is an error naming it (and both shapes), and leaves the model unchanged.
     pub fn load_safetensors(&self, path: &Path) -> Result<()> {
-        self.load_filtered(path, &[]).map(|_| ())
+        self.weights.load_safetensors_except(path, &[]).map(|_| ())
     }
 
     /// Load ImageNet-pretrained weights in torchvision/timm naming (`conv1.weight`,
@@ -203,7 +186,7 @@ impl Model {
     /// new classifier) at its initial value. Same checks as [`Model::load_safetensors`]; tensors
     /// in the file under a skipped prefix are ignored. Returns the number of tensors loaded.
     pub fn load_pretrained(&self, path: &Path, skip_prefixes: &[&str]) -> Result<usize> {
-        self.load_filtered(path, skip_prefixes)
+        self.weights.load_safetensors_except(path, skip_prefixes)
     }
 
     /// [`Model::load_pretrained`] from `filename` of the hub model repository `repo` at
@@ -219,49 +202,5 @@ impl Model {
     ) -> Result<usize> {
         let path = crate::pretrained::hub_file(hub, repo, revision, filename)?;
         self.load_pretrained(&path, skip_prefixes)
-    }
-
-    fn load_filtered(&self, path: &Path, skip: &[&str]) -> Result<usize> {
-        if !path.exists() {
-            return Err(ModelError::Io {
-                path: path.to_path_buf(),
-                source: std::io::Error::new(
-                    std::io::ErrorKind::NotFound,
-                    "checkpoint file not found",
-                ),
-            });
-        }
-        let skipped = |name: &str| skip.iter().any(|p| name.starts_with(p));
-        let mut file = candle_core::safetensors::load(path, &Device::Cpu)?;
-        file.retain(|k, _| !k.ends_with("num_batches_tracked") && !skipped(k));
-        let mut updates = Vec::new();
-        for (name, var) in self.named_tensors().filter(|(n, _)| !skipped(n)) {
-            let t = file
-                .remove(name)
-                .ok_or_else(|| ModelError::CheckpointMissing {
-                    path: path.to_path_buf(),
-                    name: name.to_string(),
-                })?;
-            if t.dims() != var.dims() {
-                return Err(ModelError::CheckpointShape {
-                    path: path.to_path_buf(),
-                    name: name.to_string(),
-                    file: t.dims().to_vec(),
-                    model: var.dims().to_vec(),
-                });
-            }
-            updates.push((var, t));
-        }
-        if let Some(name) = file.keys().min() {
-            return Err(ModelError::CheckpointUnexpected {
-                path: path.to_path_buf(),
-                name: name.clone(),
-            });
-        }
-        let n = updates.len();
-        for (var, t) in updates {
-            var.set(&t.to_dtype(var.dtype())?.to_device(var.device())?)?;
-        }
-        Ok(n)
     }
 }

@@ -1,5 +1,6 @@
-//! Toy plots (paper §2): ‖w‖ per run for the 2D toy; (psi, phi) trajectories and r per run
-//! for the 3D toy. One line per run, coloured by label (seeds share the colour).
+//! Toy plots (arXiv 2006.08217, 2D and 3D toy examples): ‖w‖ per run for the 2D toy; (psi, phi)
+//! trajectories and r per run for the 3D toy. One line per run, coloured by label (seeds share the
+//! colour).
 
 use std::path::{Path, PathBuf};
 

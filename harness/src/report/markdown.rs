@@ -183,15 +183,35 @@ fn render_metric_tables(
             "- Headline metric: `{metric}`{direction}, final value of each run's summary.csv.\n"
         );
     }
-
     let selection = PaperSelection::new(&spec.benchmark, spec.paper_row.as_deref(), metric);
     let mut labels: BTreeMap<&str, Vec<&RunData>> = BTreeMap::new();
     for r in &cfg.runs {
         labels.entry(r.label.as_str()).or_default().push(r);
     }
+    render_optimizer_table(out, &labels, metric, &selection);
+    if !spec.pairs.is_empty() {
+        render_paired_table(
+            out,
+            &labels,
+            &spec.pairs,
+            metric,
+            higher_is_better,
+            &selection,
+        );
+    }
+}
+
+/// One row per optimizer label: mean ± std over completed seeds, the seeds' statuses, each
+/// seed's value, the paper's number.
+fn render_optimizer_table(
+    out: &mut String,
+    labels: &BTreeMap<&str, Vec<&RunData>>,
+    metric: &str,
+    selection: &PaperSelection,
+) {
     let _ = writeln!(out, "| optimizer | ours: `{metric}` mean ± std | seeds: completed / diverged / incomplete | per seed | paper |");
     let _ = writeln!(out, "|---|---|---|---|---|");
-    for (label, runs) in &labels {
+    for (label, runs) in labels {
         let values = finals(runs, metric);
         let stats = SeedStats::of(&values.values().copied().collect::<Vec<_>>());
         let (c, d, i) = status_counts(runs);
@@ -225,80 +245,131 @@ fn render_metric_tables(
         );
     }
     let _ = writeln!(out);
+}
 
-    if !spec.pairs.is_empty() {
+/// One row per (baseline, P) pair: the paired P − baseline difference over the seeds both
+/// completed, which direction it points, whether seed noise could explain it, the paper's pair.
+fn render_paired_table(
+    out: &mut String,
+    labels: &BTreeMap<&str, Vec<&RunData>>,
+    pairs: &[(String, String)],
+    metric: &str,
+    higher_is_better: Option<bool>,
+    selection: &PaperSelection,
+) {
+    let _ = writeln!(
+        out,
+        "Paired differences, P − baseline, over the seeds both completed:\n"
+    );
+    let _ = writeln!(out, "| pair (baseline → P) | ours: P − baseline, mean ± std | paired seeds | verdict | seed noise: 95% interval of the mean | paper |");
+    let _ = writeln!(out, "|---|---|---|---|---|---|");
+    let mut resolved = 0;
+    for (b, p) in pairs {
+        let (Some(br), Some(pr)) = (labels.get(b.as_str()), labels.get(p.as_str())) else {
+            let missing = if labels.contains_key(b.as_str()) {
+                p
+            } else {
+                b
+            };
+            let _ = writeln!(out, "| {b} → {p} | no runs for {missing} | 0 | — | — | — |");
+            continue;
+        };
+        let diff = paired_difference(&finals(br, metric), &finals(pr, metric));
+        let ours = if diff.stats.n > 0 {
+            fmt_diff_stats(&diff.stats)
+        } else {
+            "—".to_string()
+        };
+        let noise = noise_cell(&diff.stats);
+        if noise.contains("beyond") {
+            resolved += 1;
+        }
+        let paper = selection
+            .entry_for_pair(b, p)
+            .map(|e| {
+                format!(
+                    "{} {} → {} {} (Δ {})",
+                    e.baseline,
+                    fmt_paper(e.baseline_value),
+                    e.p,
+                    fmt_paper(e.p_value.unwrap_or(f64::NAN)),
+                    if e.baseline.contains(e.row_title) {
+                        paper_delta(e).unwrap_or_default()
+                    } else {
+                        format!("{}; {}", paper_delta(e).unwrap_or_default(), e.row_title)
+                    }
+                )
+            })
+            .unwrap_or_else(|| "—".to_string());
+        let seeds = diff
+            .seeds
+            .iter()
+            .map(|s| s.to_string())
+            .collect::<Vec<_>>()
+            .join(", ");
         let _ = writeln!(
             out,
-            "Paired differences, P − baseline, over the seeds both completed:\n"
+            "| {b} → {p} | {ours} | {} ({seeds}) | {} | {noise} | {paper} |",
+            diff.stats.n,
+            verdict(&diff.stats, higher_is_better)
         );
-        let _ = writeln!(out, "| pair (baseline → P) | ours: P − baseline, mean ± std | paired seeds | verdict | paper |");
-        let _ = writeln!(out, "|---|---|---|---|---|");
-        for (b, p) in &spec.pairs {
-            let (Some(br), Some(pr)) = (labels.get(b.as_str()), labels.get(p.as_str())) else {
-                let _ = writeln!(
-                    out,
-                    "| {b} → {p} | no runs for {} | 0 | — | — |",
-                    if labels.contains_key(b.as_str()) {
-                        p
-                    } else {
-                        b
-                    }
-                );
-                continue;
-            };
-            let diff = paired_difference(&finals(br, metric), &finals(pr, metric));
-            let ours = if diff.stats.n > 0 {
-                fmt_diff_stats(&diff.stats)
+    }
+    let _ = writeln!(out);
+    if resolved == 0 {
+        let _ = writeln!(
+            out,
+            "No difference above is beyond seed noise: at this scale these runs do not resolve which optimizer is better.\n"
+        );
+    }
+}
+
+/// Which way the mean paired difference points, given the metric's direction.
+fn verdict(stats: &SeedStats, higher_is_better: Option<bool>) -> String {
+    match (stats.n, higher_is_better) {
+        (0, _) | (_, None) => "—".to_string(),
+        (_, Some(hib)) => {
+            let m = stats.mean;
+            if m == 0.0 {
+                "tie".to_string()
+            } else if (m > 0.0) == hib {
+                "P better".to_string()
             } else {
-                "—".to_string()
-            };
-            let verdict = match (diff.stats.n, higher_is_better) {
-                (0, _) | (_, None) => "—".to_string(),
-                (_, Some(hib)) => {
-                    let m = diff.stats.mean;
-                    let better = if m == 0.0 {
-                        "tie"
-                    } else if (m > 0.0) == hib {
-                        "P better"
-                    } else {
-                        "baseline better"
-                    };
-                    match diff.stats.std {
-                        Some(sd) if m.abs() < sd => format!("{better} (within 1 std)"),
-                        _ => better.to_string(),
-                    }
-                }
-            };
-            let paper = selection
-                .entry_for_pair(b, p)
-                .map(|e| {
-                    format!(
-                        "{} {} → {} {} (Δ {})",
-                        e.baseline,
-                        fmt_paper(e.baseline_value),
-                        e.p,
-                        fmt_paper(e.p_value.unwrap_or(f64::NAN)),
-                        if e.baseline.contains(e.row_title) {
-                            paper_delta(e).unwrap_or_default()
-                        } else {
-                            format!("{}; {}", paper_delta(e).unwrap_or_default(), e.row_title)
-                        }
-                    )
-                })
-                .unwrap_or_else(|| "—".to_string());
-            let seeds = diff
-                .seeds
-                .iter()
-                .map(|s| s.to_string())
-                .collect::<Vec<_>>()
-                .join(", ");
-            let _ = writeln!(
-                out,
-                "| {b} → {p} | {ours} | {} ({seeds}) | {verdict} | {paper} |",
-                diff.stats.n
-            );
+                "baseline better".to_string()
+            }
         }
-        let _ = writeln!(out);
+    }
+}
+
+/// The 95% interval of the mean paired difference (Student's t over the seeds) and whether it
+/// excludes 0, i.e. whether the difference is beyond what seed-to-seed variation explains.
+fn noise_cell(stats: &SeedStats) -> String {
+    match (stats.n, stats.std) {
+        (0, _) => "—".to_string(),
+        (_, None) => "one seed: not measured".to_string(),
+        (n, Some(sd)) => {
+            let half = t_95(n - 1) * sd / (n as f64).sqrt();
+            let (lo, hi) = (stats.mean - half, stats.mean + half);
+            let call = if lo > 0.0 || hi < 0.0 {
+                "beyond noise"
+            } else {
+                "within noise"
+            };
+            format!("[{}, {}]: {call}", fmt_diff(lo), fmt_diff(hi))
+        }
+    }
+}
+
+/// Two-sided 95% critical value of Student's t with `df` degrees of freedom.
+fn t_95(df: usize) -> f64 {
+    const TABLE: [f64; 10] = [
+        12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
+    ];
+    match df {
+        0 => f64::INFINITY,
+        1..=10 => TABLE[df - 1],
+        11..=20 => 2.086,
+        21..=30 => 2.042,
+        _ => 1.96,
     }
 }
 
@@ -385,7 +456,8 @@ pub fn render_report(configs: &[ConfigRuns], skipped: &[SkippedRun], results_dir
         out,
         "Generated by `adamp report` from the run folders under `{}` (summary.csv, metrics.csv, config.resolved.toml). \
          Means and sample standard deviations are over completed seeds; diverged runs are counted but not averaged; \
-         paired differences pair P and baseline runs by seed. Paper numbers: Heo et al., ICLR 2021 (see paper.md).\n",
+         paired differences pair P and baseline runs by seed. Paper numbers: Heo et al., \"AdamP: Slowing Down the Slowdown for Momentum Optimizers on \
+         Scale-invariant Weights\", ICLR 2021, arXiv 2006.08217.\n",
         results_dir.display()
     );
     let mut groups: BTreeMap<(usize, String), Vec<&ConfigRuns>> = BTreeMap::new();
@@ -424,4 +496,26 @@ pub fn render_report(configs: &[ConfigRuns], skipped: &[SkippedRun], results_dir
         let _ = writeln!(out);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seed_noise_is_students_t_interval_of_the_paired_mean() {
+        // mean 1.0, sd 0.1, n 3: half-width 4.303 * 0.1 / sqrt(3) = 0.248.
+        let tight = SeedStats::of(&[1.0, 1.1, 0.9]);
+        assert_eq!(noise_cell(&tight), "[+0.7516, +1.2484]: beyond noise");
+        // mean 0.1667, sd 1.04: the interval spans 0.
+        let loose = SeedStats::of(&[1.0, -1.0, 0.5]);
+        assert!(
+            noise_cell(&loose).ends_with("within noise"),
+            "{}",
+            noise_cell(&loose)
+        );
+        assert_eq!(noise_cell(&SeedStats::of(&[0.4])), "one seed: not measured");
+        assert_eq!(t_95(1), 12.706);
+        assert_eq!(t_95(100), 1.96);
+    }
 }

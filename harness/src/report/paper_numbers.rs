@@ -11,23 +11,27 @@
 //!   classification (MagnaTagATune, Speech Commands, DCASE 2017), image retrieval (CUB-200-2011,
 //!   Cars-196, In-Shop, Stanford Online Products) and WikiText-103 language modelling.
 //!
-//! Titles and `source` strings cite `paper.md §N`, the project's summary of the paper: §2 the
-//! problem analysis, §3 the 13 benchmarks (#1-#13 in the order above), §4 the training settings of
-//! the codebases the paper's experiments build on.
+//! Titles and `citation` strings cite the paper itself (arXiv 2006.08217) by the part that reports
+//! the number: its problem analysis (the two toys and the ResNet18 ImageNet analysis) or the
+//! experiment table of a benchmark (ImageNet classification, MS-COCO object detection, adversarial
+//! training, Biased-MNIST, 9-class ImageNet, audio classification, image retrieval, language
+//! modelling). Training settings the paper does not state are the defaults of the codebases its
+//! experiments build on.
 //!
 //! Label convention (how our optimizer labels map to the paper's columns; see
 //! [`PaperNumber::baseline_label`] and [`PaperNumber::p_label`]):
 //! - benchmarks: `sgd` → `sgdp`, `adam` → `adamp`, `adamw` → `adamp` (the paper's baseline
 //!   and its P variant);
-//! - ImageNet analysis (§2): `vanilla_sgd` (no momentum), `momentum_sgd`, `sgdp`;
+//! - ImageNet analysis (in the paper's problem analysis): `vanilla_sgd` (no momentum),
+//!   `momentum_sgd`, `sgdp`;
 //! - 2D toy: `gd` (plain GD), `momentum_<beta>` (heavy ball, e.g. `momentum_0.9`) and
 //!   `sgdp_<beta>` (the same momentum with projection);
 //! - 3D toy: `momentum`, `momentum_wd` (momentum plus weight decay), `sgdp` (with projection).
 //!
 //! Metric keys are the `[report].metric` column without its `eval_` (or `mean_`) prefix (e.g.
-//! `eval_top1` → `top1`, `mean_weight_norm` → `weight_norm`). Where paper.md does not name the
-//! optimizer pair of a benchmark, the entry uses the optimizer of §4's settings for that codebase
-//! and says so in `note`.
+//! `eval_top1` → `top1`, `mean_weight_norm` → `weight_norm`). Where the paper's table does not
+//! name the optimizer pair of a benchmark, the entry uses the default optimizer of the codebase
+//! the experiment builds on and says so in `note`.
 
 /// One cell of the paper's tables: a baseline value and (when the paper gives one) its P value.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -56,7 +60,7 @@ pub struct PaperNumber {
     pub p_value: Option<f64>,
     /// Extra context (peaks, assumptions about unnamed optimizers); may be empty.
     pub note: &'static str,
-    /// Where in paper.md the number is.
+    /// Where in the paper (arXiv 2006.08217) the number is reported.
     pub citation: &'static str,
 }
 
@@ -73,67 +77,67 @@ pub struct PaperBenchmark {
 pub const BENCHMARKS: &[PaperBenchmark] = &[
     PaperBenchmark {
         key: "toy2d",
-        title: "2D scale-invariant toy (paper §2)",
+        title: "2D scale-invariant toy (arXiv 2006.08217, problem analysis)",
     },
     PaperBenchmark {
         key: "toy3d",
-        title: "3D Rosenbrock-on-hemisphere toy (paper §2)",
+        title: "3D Rosenbrock-on-hemisphere toy (arXiv 2006.08217, problem analysis)",
     },
     PaperBenchmark {
         key: "imagenet",
-        title: "ImageNet classification (paper §3 #1)",
+        title: "ImageNet classification (arXiv 2006.08217, experiments)",
     },
     PaperBenchmark {
         key: "imagenet_analysis",
-        title: "ResNet18 ImageNet analysis, 100 epochs (paper §2)",
+        title: "ResNet18 ImageNet analysis, 100 epochs (arXiv 2006.08217, problem analysis)",
     },
     PaperBenchmark {
         key: "coco",
-        title: "MS-COCO object detection (paper §3 #2)",
+        title: "MS-COCO object detection (arXiv 2006.08217, experiments)",
     },
     PaperBenchmark {
         key: "cifar10_adv",
-        title: "CIFAR-10 adversarial training, PGD-10 (paper §3 #3)",
+        title: "CIFAR-10 adversarial training, PGD-10 (arXiv 2006.08217, experiments)",
     },
     PaperBenchmark {
         key: "biased_mnist",
-        title: "Biased-MNIST with ReBias (paper §3 #4)",
+        title: "Biased-MNIST with ReBias (arXiv 2006.08217, experiments)",
     },
     PaperBenchmark {
         key: "imagenet9",
-        title: "9-class ImageNet with ReBias (paper §3 #5)",
+        title: "9-class ImageNet with ReBias (arXiv 2006.08217, experiments)",
     },
     PaperBenchmark {
         key: "mtat",
-        title: "MagnaTagATune auto-tagging (paper §3 #6)",
+        title: "MagnaTagATune auto-tagging (arXiv 2006.08217, experiments)",
     },
     PaperBenchmark {
         key: "speech_commands",
-        title: "Speech Commands keyword spotting (paper §3 #7)",
+        title: "Speech Commands keyword spotting (arXiv 2006.08217, experiments)",
     },
     PaperBenchmark {
         key: "dcase2017",
-        title: "DCASE 2017 task 4 (paper §3 #8)",
+        title: "DCASE 2017 task 4 (arXiv 2006.08217, experiments)",
     },
     PaperBenchmark {
         key: "retrieval_cub",
-        title: "Image retrieval, CUB-200-2011 (paper §3 #9)",
+        title: "Image retrieval, CUB-200-2011 (arXiv 2006.08217, experiments)",
     },
     PaperBenchmark {
         key: "retrieval_cars",
-        title: "Image retrieval, Cars-196 (paper §3 #10)",
+        title: "Image retrieval, Cars-196 (arXiv 2006.08217, experiments)",
     },
     PaperBenchmark {
         key: "retrieval_inshop",
-        title: "Image retrieval, In-Shop (paper §3 #11)",
+        title: "Image retrieval, In-Shop (arXiv 2006.08217, experiments)",
     },
     PaperBenchmark {
         key: "retrieval_sop",
-        title: "Image retrieval, Stanford Online Products (paper §3 #12)",
+        title: "Image retrieval, Stanford Online Products (arXiv 2006.08217, experiments)",
     },
     PaperBenchmark {
         key: "wikitext103",
-        title: "WikiText-103 language modelling (paper §3 #13)",
+        title: "WikiText-103 language modelling (arXiv 2006.08217, experiments)",
     },
 ];
 
@@ -221,76 +225,75 @@ const fn v(o: (&'static str, &'static str), value: f64) -> (&'static str, &'stat
 
 const IMNET_TOP1: &str = "top-1 accuracy (%)";
 const ADAM_ASSUMED: &str =
-    "paper.md names no optimizer for this row: Adam → AdamP assumed (the codebase's optimizer, §4)";
-const REBIAS_ADAM: &str =
-    "paper.md names no optimizer: Adam → AdamP (ReBias codebase, lr 1e-3, §4)";
-const AUDIO_ADAM: &str = "Adam → AdamP (Harmonic CNN codebase, Adam lr 1e-4, §4)";
-const RETRIEVAL_ADAMW: &str = "AdamW → AdamP (ProxyAnchor codebase, AdamW lr 1e-4, §4)";
+    "Adam → AdamP assumed for this row (the codebase's default optimizer, not read off the paper)";
+const REBIAS_ADAM: &str = "Adam → AdamP assumed (ReBias codebase default, lr 1e-3)";
+const AUDIO_ADAM: &str = "Adam → AdamP (Harmonic CNN codebase default, Adam lr 1e-4)";
+const RETRIEVAL_ADAMW: &str = "AdamW → AdamP (ProxyAnchor codebase default, AdamW lr 1e-4)";
 
-/// Every number in paper.md's tables.
+/// Every number of the paper (arXiv 2006.08217) the report compares against.
 #[rustfmt::skip]
 pub const PAPER_NUMBERS: &[PaperNumber] = &[
-    // §2, 2D toy: final ||w|| after 500 steps.
-    single("toy2d", "gd", "plain GD", "final_norm", "final ‖w‖ after 500 steps", ("GD", "gd", 1.02), "", "paper.md §2, 2D toy (plain GD)"),
-    pair("toy2d", "momentum_0.9", "momentum 0.9", "final_norm", "final ‖w‖ after 500 steps", ("momentum 0.9", "momentum_0.9", 2.93), ("momentum 0.9 + projection", "sgdp_0.9", 1.12), "", "paper.md §2, 2D toy (momentum 0.9)"),
-    pair("toy2d", "momentum_0.95", "momentum 0.95", "final_norm", "final ‖w‖ after 500 steps", ("momentum 0.95", "momentum_0.95", 5.67), ("momentum 0.95 + projection", "sgdp_0.95", 1.14), "", "paper.md §2, 2D toy (momentum 0.95)"),
-    pair("toy2d", "momentum_0.99", "momentum 0.99", "final_norm", "final ‖w‖ after 500 steps", ("momentum 0.99", "momentum_0.99", 27.87), ("momentum 0.99 + projection", "sgdp_0.99", 1.15), "", "paper.md §2, 2D toy (momentum 0.99)"),
-    // §2, 3D toy: final radius r after 200 steps.
-    pair("toy3d", "momentum", "momentum GD", "final_r", "final r after 200 steps", ("momentum GD", "momentum", 3.16), ("momentum GD + projection", "sgdp", 1.12), "", "paper.md §2, 3D toy (momentum GD vs projection)"),
-    single("toy3d", "momentum_wd", "momentum GD + weight decay", "final_r", "final r after 200 steps", ("momentum GD + weight decay", "momentum_wd", 0.84), "r peaks at 2.53 before decaying to 0.84", "paper.md §2, 3D toy (with weight decay)"),
-    // §3 #1 ImageNet top-1.
-    pair("imagenet", "mobilenetv2", "MobileNetV2", "top1", IMNET_TOP1, v(SGD, 71.61), v(SGDP, 72.18), "", "paper.md §3, table row 1 (ImageNet, MobileNetV2, SGD)"),
-    pair("imagenet", "mobilenetv2", "MobileNetV2", "top1", IMNET_TOP1, v(ADAM, 72.12), v(ADAMP, 72.57), "", "paper.md §3, table row 1 (ImageNet, MobileNetV2, Adam)"),
-    pair("imagenet", "resnet18", "ResNet18", "top1", IMNET_TOP1, v(SGD, 70.28), v(SGDP, 70.73), "", "paper.md §3, table row 1 (ImageNet, ResNet18, SGD)"),
-    pair("imagenet", "resnet18", "ResNet18", "top1", IMNET_TOP1, v(ADAM, 70.41), v(ADAMP, 70.81), "", "paper.md §3, table row 1 (ImageNet, ResNet18, Adam)"),
-    pair("imagenet", "resnet50", "ResNet50", "top1", IMNET_TOP1, v(SGD, 76.64), v(SGDP, 76.71), "", "paper.md §3, table row 1 (ImageNet, ResNet50, SGD)"),
-    pair("imagenet", "resnet50", "ResNet50", "top1", IMNET_TOP1, v(ADAM, 76.65), v(ADAMP, 76.94), "", "paper.md §3, table row 1 (ImageNet, ResNet50, Adam)"),
-    pair("imagenet", "resnet50_cutmix", "ResNet50 + CutMix", "top1", IMNET_TOP1, v(SGD, 77.61), v(SGDP, 77.72), "", "paper.md §3, table row 1 (ImageNet, ResNet50+CutMix, SGD)"),
-    pair("imagenet", "resnet50_cutmix", "ResNet50 + CutMix", "top1", IMNET_TOP1, v(ADAM, 78.00), v(ADAMP, 78.31), "", "paper.md §3, table row 1 (ImageNet, ResNet50+CutMix, Adam)"),
-    pair("imagenet", "resnet18_nowd", "ResNet18 without weight decay", "top1", IMNET_TOP1, v(SGD, 67.94), v(SGDP, 70.21), "", "paper.md §3, table row 1 (ImageNet, ResNet18 without wd, SGD)"),
-    pair("imagenet", "resnet18_nowd", "ResNet18 without weight decay", "top1", IMNET_TOP1, v(ADAM, 68.52), v(ADAMP, 70.50), "", "paper.md §3, table row 1 (ImageNet, ResNet18 without wd, Adam)"),
-    // §2 ResNet18 analysis, 100 epochs, lr x0.1 every 30.
-    pair("imagenet_analysis", "resnet18_100ep", "ResNet18, 100 epochs", "top1", IMNET_TOP1, ("momentum SGD", "momentum_sgd", 66.6), ("SGDP", "sgdp", 69.0), "", "paper.md §2, ResNet18 analysis (top-1, momentum SGD vs SGDP)"),
-    pair("imagenet_analysis", "resnet18_100ep", "ResNet18, 100 epochs", "top1", IMNET_TOP1, ("vanilla SGD", "vanilla_sgd", 62.05), ("SGDP", "sgdp", 69.0), "", "paper.md §2, ResNet18 analysis (top-1, vanilla SGD vs SGDP)"),
-    pair("imagenet_analysis", "resnet18_100ep", "ResNet18, 100 epochs", "weight_norm", "final mean weight norm", ("momentum SGD", "momentum_sgd", 3.95), ("SGDP", "sgdp", 1.94), "", "paper.md §2, ResNet18 analysis (weight norm, momentum SGD vs SGDP)"),
-    pair("imagenet_analysis", "resnet18_100ep", "ResNet18, 100 epochs", "weight_norm", "final mean weight norm", ("vanilla SGD", "vanilla_sgd", 1.71), ("SGDP", "sgdp", 1.94), "", "paper.md §2, ResNet18 analysis (weight norm, vanilla SGD vs SGDP)"),
-    single("imagenet_analysis", "resnet18_100ep", "ResNet18, 100 epochs", "effective_step", "mean effective step size at epoch 30", ("momentum SGD", "momentum_sgd", 0.0008), "falls from about 0.0029 at the start to about 0.0008 by epoch 30", "paper.md §2, ResNet18 analysis (effective step size)"),
-    // §3 #2 MS-COCO AP@[.5:.95].
-    pair("coco", "centernet_scratch", "CenterNet, from scratch", "ap", "AP@[.5:.95]", v(ADAM, 26.57), v(ADAMP, 27.11), "Adam → AdamP (CenterNet uses Adam, §4)", "paper.md §3, table row 2 (CenterNet scratch)"),
-    pair("coco", "centernet_imagenet", "CenterNet, ImageNet init", "ap", "AP@[.5:.95]", v(ADAM, 28.29), v(ADAMP, 29.05), "Adam → AdamP (CenterNet uses Adam, §4)", "paper.md §3, table row 2 (CenterNet ImageNet init)"),
-    pair("coco", "ssd_scratch", "SSD, from scratch", "ap", "AP@[.5:.95]", v(ADAM, 27.10), v(ADAMP, 27.97), ADAM_ASSUMED, "paper.md §3, table row 2 (SSD scratch)"),
-    pair("coco", "ssd_imagenet", "SSD, ImageNet init", "ap", "AP@[.5:.95]", v(ADAM, 28.39), v(ADAMP, 28.67), ADAM_ASSUMED, "paper.md §3, table row 2 (SSD ImageNet init)"),
-    // §3 #3 CIFAR-10 adversarial training.
-    pair("cifar10_adv", "linf_4", "Wide-ResNet, ℓ∞ ε = 4/255", "std_acc", "standard accuracy (%)", v(ADAM, 80.12), v(ADAMP, 89.85), ADAM_ASSUMED, "paper.md §3, table row 3 (ℓ∞ 4/255, standard)"),
-    pair("cifar10_adv", "linf_4", "Wide-ResNet, ℓ∞ ε = 4/255", "attacked_acc", "PGD-10 attacked accuracy (%)", v(ADAM, 56.58), v(ADAMP, 66.28), ADAM_ASSUMED, "paper.md §3, table row 3 (ℓ∞ 4/255, attacked)"),
-    pair("cifar10_adv", "l2_80", "Wide-ResNet, ℓ2 ε = 80/255", "std_acc", "standard accuracy (%)", v(ADAM, 84.14), v(ADAMP, 93.46), ADAM_ASSUMED, "paper.md §3, table row 3 (ℓ2 80/255, standard)"),
-    pair("cifar10_adv", "l2_80", "Wide-ResNet, ℓ2 ε = 80/255", "attacked_acc", "PGD-10 attacked accuracy (%)", v(ADAM, 70.33), v(ADAMP, 83.59), ADAM_ASSUMED, "paper.md §3, table row 3 (ℓ2 80/255, attacked)"),
-    // §3 #4 Biased-MNIST, unbiased accuracy.
-    pair("biased_mnist", "rho_0.999", "ρ = 0.999", "unbiased_acc", "unbiased accuracy (%)", v(ADAM, 22.9), v(ADAMP, 30.5), REBIAS_ADAM, "paper.md §3, table row 4 (ρ .999)"),
-    pair("biased_mnist", "rho_0.997", "ρ = 0.997", "unbiased_acc", "unbiased accuracy (%)", v(ADAM, 63.0), v(ADAMP, 70.9), REBIAS_ADAM, "paper.md §3, table row 4 (ρ .997)"),
-    pair("biased_mnist", "rho_0.995", "ρ = 0.995", "unbiased_acc", "unbiased accuracy (%)", v(ADAM, 74.9), v(ADAMP, 80.9), REBIAS_ADAM, "paper.md §3, table row 4 (ρ .995)"),
-    pair("biased_mnist", "rho_0.990", "ρ = 0.990", "unbiased_acc", "unbiased accuracy (%)", v(ADAM, 87.0), v(ADAMP, 89.6), REBIAS_ADAM, "paper.md §3, table row 4 (ρ .990)"),
-    // §3 #5 9-class ImageNet.
-    pair("imagenet9", "resnet18_bagnet18", "ResNet18 vs BagNet18", "biased_acc", "biased accuracy (%)", v(ADAM, 93.8), v(ADAMP, 95.2), REBIAS_ADAM, "paper.md §3, table row 5 (biased)"),
-    pair("imagenet9", "resnet18_bagnet18", "ResNet18 vs BagNet18", "unbiased_acc", "unbiased accuracy (%)", v(ADAM, 92.6), v(ADAMP, 94.5), REBIAS_ADAM, "paper.md §3, table row 5 (unbiased)"),
-    pair("imagenet9", "resnet18_bagnet18", "ResNet18 vs BagNet18", "imagenet_a_acc", "ImageNet-A accuracy (%)", v(ADAM, 31.2), v(ADAMP, 32.9), REBIAS_ADAM, "paper.md §3, table row 5 (ImageNet-A)"),
-    // §3 #6-8 audio.
-    pair("mtat", "harmonic_cnn", "Harmonic CNN", "roc_auc", "ROC-AUC (%)", v(ADAM, 91.12), v(ADAMP, 91.35), AUDIO_ADAM, "paper.md §3, table row 6 (ROC-AUC)"),
-    pair("mtat", "harmonic_cnn", "Harmonic CNN", "pr_auc", "PR-AUC (%)", v(ADAM, 45.61), v(ADAMP, 45.79), AUDIO_ADAM, "paper.md §3, table row 6 (PR-AUC)"),
-    pair("speech_commands", "harmonic_cnn", "Harmonic CNN", "accuracy", "accuracy (%)", v(ADAM, 96.47), v(ADAMP, 96.89), AUDIO_ADAM, "paper.md §3, table row 7"),
-    pair("dcase2017", "harmonic_cnn", "Harmonic CNN", "f1_samples", "F1, averaged over samples (%)", v(ADAM, 55.24), v(ADAMP, 56.04), AUDIO_ADAM, "paper.md §3, table row 8"),
-    // §3 #9-12 retrieval, Recall@1.
-    pair("retrieval_cub", "triplet", "ResNet50, triplet loss", "recall_at_1", "Recall@1 (%)", v(ADAMW, 57.9), v(ADAMP, 58.2), RETRIEVAL_ADAMW, "paper.md §3, table rows 9-12 (CUB, triplet)"),
-    pair("retrieval_cub", "proxy_anchor", "ResNet50, ProxyAnchor loss", "recall_at_1", "Recall@1 (%)", v(ADAMW, 69.28), v(ADAMP, 69.5), RETRIEVAL_ADAMW, "paper.md §3, table rows 9-12 (CUB, ProxyAnchor)"),
-    pair("retrieval_cars", "triplet", "ResNet50, triplet loss", "recall_at_1", "Recall@1 (%)", v(ADAMW, 59.8), v(ADAMP, 59.9), RETRIEVAL_ADAMW, "paper.md §3, table rows 9-12 (Cars-196, triplet)"),
-    pair("retrieval_cars", "proxy_anchor", "ResNet50, ProxyAnchor loss", "recall_at_1", "Recall@1 (%)", v(ADAMW, 86.7), v(ADAMP, 86.9), RETRIEVAL_ADAMW, "paper.md §3, table rows 9-12 (Cars-196, ProxyAnchor)"),
-    pair("retrieval_inshop", "triplet", "ResNet50, triplet loss", "recall_at_1", "Recall@1 (%)", v(ADAMW, 62.7), v(ADAMP, 62.8), RETRIEVAL_ADAMW, "paper.md §3, table rows 9-12 (In-Shop, triplet)"),
-    pair("retrieval_inshop", "proxy_anchor", "ResNet50, ProxyAnchor loss", "recall_at_1", "Recall@1 (%)", v(ADAMW, 85.2), v(ADAMP, 87.4), RETRIEVAL_ADAMW, "paper.md §3, table rows 9-12 (In-Shop, ProxyAnchor)"),
-    pair("retrieval_sop", "triplet", "ResNet50, triplet loss", "recall_at_1", "Recall@1 (%)", v(ADAMW, 62.0), v(ADAMP, 62.6), RETRIEVAL_ADAMW, "paper.md §3, table rows 9-12 (SOP, triplet)"),
-    pair("retrieval_sop", "proxy_anchor", "ResNet50, ProxyAnchor loss", "recall_at_1", "Recall@1 (%)", v(ADAMW, 76.5), v(ADAMP, 78.0), RETRIEVAL_ADAMW, "paper.md §3, table rows 9-12 (SOP, ProxyAnchor)"),
-    // §3 #13 WikiText-103 test perplexity (lower is better).
-    pair("wikitext103", "transformer_xl", "Transformer-XL base", "test_ppl", "test perplexity (lower is better)", v(ADAMW, 23.38), v(ADAMP, 23.26), "", "paper.md §3, table row 13 (Transformer-XL)"),
-    pair("wikitext103", "transformer_xl_wn", "Transformer-XL + weight norm", "test_ppl", "test perplexity (lower is better)", v(ADAMW, 23.96), v(ADAMP, 22.77), "", "paper.md §3, table row 13 (Transformer-XL + weight norm)"),
+    // Problem analysis, 2D toy: final ||w|| after 500 steps.
+    single("toy2d", "gd", "plain GD", "final_norm", "final ‖w‖ after 500 steps", ("GD", "gd", 1.02), "", "arXiv 2006.08217, 2D toy example (plain GD)"),
+    pair("toy2d", "momentum_0.9", "momentum 0.9", "final_norm", "final ‖w‖ after 500 steps", ("momentum 0.9", "momentum_0.9", 2.93), ("momentum 0.9 + projection", "sgdp_0.9", 1.12), "", "arXiv 2006.08217, 2D toy example (momentum 0.9)"),
+    pair("toy2d", "momentum_0.95", "momentum 0.95", "final_norm", "final ‖w‖ after 500 steps", ("momentum 0.95", "momentum_0.95", 5.67), ("momentum 0.95 + projection", "sgdp_0.95", 1.14), "", "arXiv 2006.08217, 2D toy example (momentum 0.95)"),
+    pair("toy2d", "momentum_0.99", "momentum 0.99", "final_norm", "final ‖w‖ after 500 steps", ("momentum 0.99", "momentum_0.99", 27.87), ("momentum 0.99 + projection", "sgdp_0.99", 1.15), "", "arXiv 2006.08217, 2D toy example (momentum 0.99)"),
+    // Problem analysis, 3D toy: final radius r after 200 steps.
+    pair("toy3d", "momentum", "momentum GD", "final_r", "final r after 200 steps", ("momentum GD", "momentum", 3.16), ("momentum GD + projection", "sgdp", 1.12), "", "arXiv 2006.08217, 3D toy example (momentum GD vs projection)"),
+    single("toy3d", "momentum_wd", "momentum GD + weight decay", "final_r", "final r after 200 steps", ("momentum GD + weight decay", "momentum_wd", 0.84), "r peaks at 2.53 before decaying to 0.84", "arXiv 2006.08217, 3D toy example (with weight decay)"),
+    // ImageNet classification, top-1.
+    pair("imagenet", "mobilenetv2", "MobileNetV2", "top1", IMNET_TOP1, v(SGD, 71.61), v(SGDP, 72.18), "", "arXiv 2006.08217, ImageNet classification table (ImageNet, MobileNetV2, SGD)"),
+    pair("imagenet", "mobilenetv2", "MobileNetV2", "top1", IMNET_TOP1, v(ADAM, 72.12), v(ADAMP, 72.57), "", "arXiv 2006.08217, ImageNet classification table (ImageNet, MobileNetV2, Adam)"),
+    pair("imagenet", "resnet18", "ResNet18", "top1", IMNET_TOP1, v(SGD, 70.28), v(SGDP, 70.73), "", "arXiv 2006.08217, ImageNet classification table (ImageNet, ResNet18, SGD)"),
+    pair("imagenet", "resnet18", "ResNet18", "top1", IMNET_TOP1, v(ADAM, 70.41), v(ADAMP, 70.81), "", "arXiv 2006.08217, ImageNet classification table (ImageNet, ResNet18, Adam)"),
+    pair("imagenet", "resnet50", "ResNet50", "top1", IMNET_TOP1, v(SGD, 76.64), v(SGDP, 76.71), "", "arXiv 2006.08217, ImageNet classification table (ImageNet, ResNet50, SGD)"),
+    pair("imagenet", "resnet50", "ResNet50", "top1", IMNET_TOP1, v(ADAM, 76.65), v(ADAMP, 76.94), "", "arXiv 2006.08217, ImageNet classification table (ImageNet, ResNet50, Adam)"),
+    pair("imagenet", "resnet50_cutmix", "ResNet50 + CutMix", "top1", IMNET_TOP1, v(SGD, 77.61), v(SGDP, 77.72), "", "arXiv 2006.08217, ImageNet classification table (ImageNet, ResNet50+CutMix, SGD)"),
+    pair("imagenet", "resnet50_cutmix", "ResNet50 + CutMix", "top1", IMNET_TOP1, v(ADAM, 78.00), v(ADAMP, 78.31), "", "arXiv 2006.08217, ImageNet classification table (ImageNet, ResNet50+CutMix, Adam)"),
+    pair("imagenet", "resnet18_nowd", "ResNet18 without weight decay", "top1", IMNET_TOP1, v(SGD, 67.94), v(SGDP, 70.21), "", "arXiv 2006.08217, ImageNet classification table (ImageNet, ResNet18 without wd, SGD)"),
+    pair("imagenet", "resnet18_nowd", "ResNet18 without weight decay", "top1", IMNET_TOP1, v(ADAM, 68.52), v(ADAMP, 70.50), "", "arXiv 2006.08217, ImageNet classification table (ImageNet, ResNet18 without wd, Adam)"),
+    // Problem analysis, ResNet18 on ImageNet, 100 epochs, lr x0.1 every 30.
+    pair("imagenet_analysis", "resnet18_100ep", "ResNet18, 100 epochs", "top1", IMNET_TOP1, ("momentum SGD", "momentum_sgd", 66.6), ("SGDP", "sgdp", 69.0), "", "arXiv 2006.08217, ResNet18 ImageNet analysis (top-1, momentum SGD vs SGDP)"),
+    pair("imagenet_analysis", "resnet18_100ep", "ResNet18, 100 epochs", "top1", IMNET_TOP1, ("vanilla SGD", "vanilla_sgd", 62.05), ("SGDP", "sgdp", 69.0), "", "arXiv 2006.08217, ResNet18 ImageNet analysis (top-1, vanilla SGD vs SGDP)"),
+    pair("imagenet_analysis", "resnet18_100ep", "ResNet18, 100 epochs", "weight_norm", "final mean weight norm", ("momentum SGD", "momentum_sgd", 3.95), ("SGDP", "sgdp", 1.94), "", "arXiv 2006.08217, ResNet18 ImageNet analysis (weight norm, momentum SGD vs SGDP)"),
+    pair("imagenet_analysis", "resnet18_100ep", "ResNet18, 100 epochs", "weight_norm", "final mean weight norm", ("vanilla SGD", "vanilla_sgd", 1.71), ("SGDP", "sgdp", 1.94), "", "arXiv 2006.08217, ResNet18 ImageNet analysis (weight norm, vanilla SGD vs SGDP)"),
+    single("imagenet_analysis", "resnet18_100ep", "ResNet18, 100 epochs", "effective_step", "mean effective step size at epoch 30", ("momentum SGD", "momentum_sgd", 0.0008), "falls from about 0.0029 at the start to about 0.0008 by epoch 30", "arXiv 2006.08217, ResNet18 ImageNet analysis (effective step size)"),
+    // MS-COCO object detection, AP@[.5:.95].
+    pair("coco", "centernet_scratch", "CenterNet, from scratch", "ap", "AP@[.5:.95]", v(ADAM, 26.57), v(ADAMP, 27.11), "Adam → AdamP (CenterNet codebase default: Adam)", "arXiv 2006.08217, MS-COCO object detection table (CenterNet scratch)"),
+    pair("coco", "centernet_imagenet", "CenterNet, ImageNet init", "ap", "AP@[.5:.95]", v(ADAM, 28.29), v(ADAMP, 29.05), "Adam → AdamP (CenterNet codebase default: Adam)", "arXiv 2006.08217, MS-COCO object detection table (CenterNet ImageNet init)"),
+    pair("coco", "ssd_scratch", "SSD, from scratch", "ap", "AP@[.5:.95]", v(ADAM, 27.10), v(ADAMP, 27.97), ADAM_ASSUMED, "arXiv 2006.08217, MS-COCO object detection table (SSD scratch)"),
+    pair("coco", "ssd_imagenet", "SSD, ImageNet init", "ap", "AP@[.5:.95]", v(ADAM, 28.39), v(ADAMP, 28.67), ADAM_ASSUMED, "arXiv 2006.08217, MS-COCO object detection table (SSD ImageNet init)"),
+    // CIFAR-10 adversarial training.
+    pair("cifar10_adv", "linf_4", "Wide-ResNet, ℓ∞ ε = 4/255", "std_acc", "standard accuracy (%)", v(ADAM, 80.12), v(ADAMP, 89.85), ADAM_ASSUMED, "arXiv 2006.08217, adversarial training table (ℓ∞ 4/255, standard)"),
+    pair("cifar10_adv", "linf_4", "Wide-ResNet, ℓ∞ ε = 4/255", "attacked_acc", "PGD-10 attacked accuracy (%)", v(ADAM, 56.58), v(ADAMP, 66.28), ADAM_ASSUMED, "arXiv 2006.08217, adversarial training table (ℓ∞ 4/255, attacked)"),
+    pair("cifar10_adv", "l2_80", "Wide-ResNet, ℓ2 ε = 80/255", "std_acc", "standard accuracy (%)", v(ADAM, 84.14), v(ADAMP, 93.46), ADAM_ASSUMED, "arXiv 2006.08217, adversarial training table (ℓ2 80/255, standard)"),
+    pair("cifar10_adv", "l2_80", "Wide-ResNet, ℓ2 ε = 80/255", "attacked_acc", "PGD-10 attacked accuracy (%)", v(ADAM, 70.33), v(ADAMP, 83.59), ADAM_ASSUMED, "arXiv 2006.08217, adversarial training table (ℓ2 80/255, attacked)"),
+    // Biased-MNIST (ReBias), unbiased accuracy.
+    pair("biased_mnist", "rho_0.999", "ρ = 0.999", "unbiased_acc", "unbiased accuracy (%)", v(ADAM, 22.9), v(ADAMP, 30.5), REBIAS_ADAM, "arXiv 2006.08217, Biased-MNIST table (ρ .999)"),
+    pair("biased_mnist", "rho_0.997", "ρ = 0.997", "unbiased_acc", "unbiased accuracy (%)", v(ADAM, 63.0), v(ADAMP, 70.9), REBIAS_ADAM, "arXiv 2006.08217, Biased-MNIST table (ρ .997)"),
+    pair("biased_mnist", "rho_0.995", "ρ = 0.995", "unbiased_acc", "unbiased accuracy (%)", v(ADAM, 74.9), v(ADAMP, 80.9), REBIAS_ADAM, "arXiv 2006.08217, Biased-MNIST table (ρ .995)"),
+    pair("biased_mnist", "rho_0.990", "ρ = 0.990", "unbiased_acc", "unbiased accuracy (%)", v(ADAM, 87.0), v(ADAMP, 89.6), REBIAS_ADAM, "arXiv 2006.08217, Biased-MNIST table (ρ .990)"),
+    // 9-class ImageNet (ReBias).
+    pair("imagenet9", "resnet18_bagnet18", "ResNet18 vs BagNet18", "biased_acc", "biased accuracy (%)", v(ADAM, 93.8), v(ADAMP, 95.2), REBIAS_ADAM, "arXiv 2006.08217, 9-class ImageNet table (biased)"),
+    pair("imagenet9", "resnet18_bagnet18", "ResNet18 vs BagNet18", "unbiased_acc", "unbiased accuracy (%)", v(ADAM, 92.6), v(ADAMP, 94.5), REBIAS_ADAM, "arXiv 2006.08217, 9-class ImageNet table (unbiased)"),
+    pair("imagenet9", "resnet18_bagnet18", "ResNet18 vs BagNet18", "imagenet_a_acc", "ImageNet-A accuracy (%)", v(ADAM, 31.2), v(ADAMP, 32.9), REBIAS_ADAM, "arXiv 2006.08217, 9-class ImageNet table (ImageNet-A)"),
+    // Audio classification.
+    pair("mtat", "harmonic_cnn", "Harmonic CNN", "roc_auc", "ROC-AUC (%)", v(ADAM, 91.12), v(ADAMP, 91.35), AUDIO_ADAM, "arXiv 2006.08217, audio classification table, MagnaTagATune (ROC-AUC)"),
+    pair("mtat", "harmonic_cnn", "Harmonic CNN", "pr_auc", "PR-AUC (%)", v(ADAM, 45.61), v(ADAMP, 45.79), AUDIO_ADAM, "arXiv 2006.08217, audio classification table, MagnaTagATune (PR-AUC)"),
+    pair("speech_commands", "harmonic_cnn", "Harmonic CNN", "accuracy", "accuracy (%)", v(ADAM, 96.47), v(ADAMP, 96.89), AUDIO_ADAM, "arXiv 2006.08217, audio classification table, Speech Commands"),
+    pair("dcase2017", "harmonic_cnn", "Harmonic CNN", "f1_samples", "F1, averaged over samples (%)", v(ADAM, 55.24), v(ADAMP, 56.04), AUDIO_ADAM, "arXiv 2006.08217, audio classification table, DCASE 2017"),
+    // Image retrieval, Recall@1.
+    pair("retrieval_cub", "triplet", "ResNet50, triplet loss", "recall_at_1", "Recall@1 (%)", v(ADAMW, 57.9), v(ADAMP, 58.2), RETRIEVAL_ADAMW, "arXiv 2006.08217, image retrieval table (CUB, triplet)"),
+    pair("retrieval_cub", "proxy_anchor", "ResNet50, ProxyAnchor loss", "recall_at_1", "Recall@1 (%)", v(ADAMW, 69.28), v(ADAMP, 69.5), RETRIEVAL_ADAMW, "arXiv 2006.08217, image retrieval table (CUB, ProxyAnchor)"),
+    pair("retrieval_cars", "triplet", "ResNet50, triplet loss", "recall_at_1", "Recall@1 (%)", v(ADAMW, 59.8), v(ADAMP, 59.9), RETRIEVAL_ADAMW, "arXiv 2006.08217, image retrieval table (Cars-196, triplet)"),
+    pair("retrieval_cars", "proxy_anchor", "ResNet50, ProxyAnchor loss", "recall_at_1", "Recall@1 (%)", v(ADAMW, 86.7), v(ADAMP, 86.9), RETRIEVAL_ADAMW, "arXiv 2006.08217, image retrieval table (Cars-196, ProxyAnchor)"),
+    pair("retrieval_inshop", "triplet", "ResNet50, triplet loss", "recall_at_1", "Recall@1 (%)", v(ADAMW, 62.7), v(ADAMP, 62.8), RETRIEVAL_ADAMW, "arXiv 2006.08217, image retrieval table (In-Shop, triplet)"),
+    pair("retrieval_inshop", "proxy_anchor", "ResNet50, ProxyAnchor loss", "recall_at_1", "Recall@1 (%)", v(ADAMW, 85.2), v(ADAMP, 87.4), RETRIEVAL_ADAMW, "arXiv 2006.08217, image retrieval table (In-Shop, ProxyAnchor)"),
+    pair("retrieval_sop", "triplet", "ResNet50, triplet loss", "recall_at_1", "Recall@1 (%)", v(ADAMW, 62.0), v(ADAMP, 62.6), RETRIEVAL_ADAMW, "arXiv 2006.08217, image retrieval table (SOP, triplet)"),
+    pair("retrieval_sop", "proxy_anchor", "ResNet50, ProxyAnchor loss", "recall_at_1", "Recall@1 (%)", v(ADAMW, 76.5), v(ADAMP, 78.0), RETRIEVAL_ADAMW, "arXiv 2006.08217, image retrieval table (SOP, ProxyAnchor)"),
+    // WikiText-103 language modelling, test perplexity (lower is better).
+    pair("wikitext103", "transformer_xl", "Transformer-XL base", "test_ppl", "test perplexity (lower is better)", v(ADAMW, 23.38), v(ADAMP, 23.26), "", "arXiv 2006.08217, language modelling table (Transformer-XL)"),
+    pair("wikitext103", "transformer_xl_wn", "Transformer-XL + weight norm", "test_ppl", "test perplexity (lower is better)", v(ADAMW, 23.96), v(ADAMP, 22.77), "", "arXiv 2006.08217, language modelling table (Transformer-XL + weight norm)"),
 ];
 
 #[cfg(test)]
@@ -305,7 +308,11 @@ mod tests {
                 "unknown benchmark {}",
                 e.benchmark
             );
-            assert!(e.citation.starts_with("paper.md §"), "{}", e.citation);
+            assert!(
+                e.citation.starts_with("arXiv 2006.08217, "),
+                "{}",
+                e.citation
+            );
             assert_eq!(e.p.is_empty(), e.p_value.is_none());
         }
         for b in BENCHMARKS {

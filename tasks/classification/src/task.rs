@@ -333,29 +333,14 @@ impl Task for ClassificationTask {
     }
 
     fn buffers(&self) -> Result<Vec<(String, Tensor)>> {
-        Ok(self
-            .model
-            .buffers()
-            .iter()
-            .map(|(n, v)| (n.clone(), v.as_tensor().clone()))
-            .collect())
+        Ok(self.model.weights().buffer_tensors())
     }
 
     fn load_buffers(&mut self, buffers: &[(String, Tensor)]) -> Result<()> {
-        for (name, var) in self.model.buffers() {
-            let (_, t) = buffers.iter().find(|(n, _)| n == name).ok_or_else(|| {
-                TaskError::State(format!("the checkpoint has no buffer `{name}`"))
-            })?;
-            if t.dims() != var.dims() {
-                return Err(TaskError::State(format!(
-                    "buffer `{name}` has shape {:?} in the checkpoint but {:?} in the model",
-                    t.dims(),
-                    var.dims()
-                )));
-            }
-            var.set(&t.to_device(var.device())?.to_dtype(var.dtype())?)?;
-        }
-        Ok(())
+        self.model
+            .weights()
+            .load_buffer_tensors(buffers)
+            .map_err(|e| TaskError::State(e.to_string()))
     }
 
     fn steps_per_epoch(&self) -> Option<usize> {

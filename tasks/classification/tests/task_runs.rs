@@ -105,29 +105,31 @@ fn bad_settings_name_the_key() {
     let t = tempfile::tempdir().unwrap();
     let err = ClassificationTask::new(
         &ClassificationSettings::default(),
-        &model("resnet21"),
+        &model("resnet20"),
         &data(t.path(), "fashion_mnist"),
         &ctx(8),
     )
     .err()
     .unwrap()
     .to_string();
-    // The data folder is checked first: an empty folder names the missing IDX file.
+    // An empty data folder names the missing IDX file.
     assert!(err.contains("idx") || err.contains("IDX"), "{err}");
     adamp_datasets::testdata::write_idx_dataset(t.path(), 20, 10, 28, 1).unwrap();
-    let err = ClassificationTask::new(
-        &ClassificationSettings::default(),
-        &model("resnet21"),
-        &data(t.path(), "fashion_mnist"),
-        &ctx(8),
+    // An unknown model kind is refused when the config's `[model]` table is read, before any
+    // data is opened.
+    let tables = adamp_task_api::TaskTables {
+        model: Some(toml::toml! { kind = "resnet21" }),
+        data: Some(toml::toml! { kind = "fashion_mnist" }),
+        ..Default::default()
+    };
+    let err = adamp_task_api::RegisteredTask::parse(
+        &adamp_task_api::Registered::<ClassificationTask>::NEW,
+        &tables,
     )
     .err()
-    .unwrap()
-    .to_string();
-    assert!(
-        err.contains("model.kind") && err.contains("resnet21"),
-        "{err}"
-    );
+    .unwrap();
+    assert_eq!(err.key, "model.kind");
+    assert!(err.message.contains("resnet21"), "{}", err.message);
     let err = ClassificationTask::new(
         &ClassificationSettings::default(),
         &model("resnet20"),

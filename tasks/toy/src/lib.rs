@@ -1,6 +1,7 @@
 //! # adamp-task-toy
 //!
-//! The paper's toy problems (Heo et al., ICLR 2021, Section 2; `shared/paper.md` section 2):
+//! The paper's toy problems (Heo et al., ICLR 2021, arXiv 2006.08217, the 2D and 3D toy examples of
+//! its problem analysis):
 //! - [`Toy2d`]: minimise the scale-invariant `-(w/||w||).(w*/||w*||)` in the plane, where plain GD,
 //!   momentum GD and momentum GD with projection (SGDP) grow `||w||` very differently;
 //! - [`Toy3d`]: Rosenbrock on a hemisphere with a redundant radial axis `r = ||w||`.

@@ -1,4 +1,4 @@
-//! The 2D scale-invariant toy (paper Section 2.2, Figure 1; `shared/paper.md` section 2).
+//! The 2D scale-invariant toy (arXiv 2006.08217, the 2D toy example of its problem analysis).
 //!
 //! Minimise `f(w) = -(w/||w||) . (w*/||w*||)` over `w` in the plane, starting from `||w0|| = 1`
 //! at `angle_deg` degrees from `w* = (1, 0)` (nearly opposite it). `f` is scale-invariant, so

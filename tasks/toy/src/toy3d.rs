@@ -1,5 +1,5 @@
-//! Rosenbrock on a hemisphere with a redundant radial axis (paper Section 2.2, Figure 2;
-//! `shared/paper.md` section 2).
+//! Rosenbrock on a hemisphere with a redundant radial axis (arXiv 2006.08217, the 3D toy example
+//! of its problem analysis).
 //!
 //! The weight is `w = (w1, w2, w3)` (a `[1, 3]` tensor, one channel) with `r = ||w||`. The loss only
 //! sees the direction of `w`, through the gnomonic (central) projection of the upper hemisphere

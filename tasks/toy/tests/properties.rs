@@ -1,4 +1,4 @@
-//! The theory the toys illustrate (paper Section 2; shared/paper.md section 2), checked in f64
+//! The theory the toys illustrate (arXiv 2006.08217, problem analysis), checked in f64
 //! with the real optimizers of adamp-optim:
 //! - scale invariance: `w . grad f(w) = 0`, loss(c w) = loss(w);
 //! - plain GD: `||w_{t+1}||^2 = ||w_t||^2 + lr^2 ||g_t||^2` to rounding;
