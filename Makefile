@@ -2,7 +2,7 @@
 CARGO ?= cargo
 PROFILE ?= embedded
 
-.PHONY: all build data test reproduce-all quick bench bench-optim bench-train lint fmt clean
+.PHONY: all build data test reproduce-all quick bench bench-optim bench-train lint fmt clean check-vendor
 
 all: build
 
@@ -34,6 +34,10 @@ bench-train:
 	$(CARGO) run --release -p adamp-models --example bench_train
 
 bench: bench-optim bench-train
+
+## vendor/candle-core == crates.io candle-core 0.11.1 + its one patch (see vendor/candle-core/PATCHES.md).
+check-vendor:
+	bash tools/check_vendor.sh
 
 lint:
 	$(CARGO) fmt --all -- --check

@@ -2,9 +2,10 @@
 """Cross-check the committed optimizer fixtures with an independent float64 re-implementation.
 
 Reads only `optim/tests/fixtures/` (no `adamp` import): re-implements SGD, Adam, AdamW, SGDP and
-AdamP from the paper's equations (shared/paper.md, Section 1) in float64, rounds the parameters to
-the fixture dtype after every step (as an implementation that computes internally in f64 would),
-and reports how close it lands to the reference under the parity rule of `optim/tests/parity.rs`:
+AdamP from the paper's equations (arXiv 2006.08217, its SGDP and AdamP algorithms, as adamp 0.3.0
+implements them) in float64, rounds the parameters to the fixture dtype after every step (as an
+implementation that computes internally in f64 would), and reports how close it lands to the
+reference under the parity rule of `optim/tests/parity.rs`:
 
 * rule A, every element: |ours - ref| <= 1e-5 * max(1, |ref|);
 * rule B, every element: |ours - ref| <= 1e-5 * D_k + 8 * (k + 1) * eps_dtype * M_k, where

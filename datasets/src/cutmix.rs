@@ -1,5 +1,6 @@
 //! CutMix (Yun et al., ICCV 2019), as the reference training script does it
-//! (clovaai/CutMix-PyTorch `train.py`, used for the paper's ResNet50+CutMix row, §3 table 1):
+//! (clovaai/CutMix-PyTorch `train.py`, used for the ResNet50+CutMix row of the paper's ImageNet
+//! classification table, arXiv 2006.08217):
 //! with probability `prob`, draw `lam ~ Beta(alpha, alpha)` and a permutation of the batch,
 //! cut a box of side `sqrt(1 - lam)` times the image side centred at a uniform point (clipped
 //! at the borders), paste the permuted images' box into every image, then set
