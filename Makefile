@@ -1,6 +1,9 @@
 # adamp-rs: the two commands a newcomer runs are `make reproduce-all` and `make test`.
 CARGO ?= cargo
 PROFILE ?= embedded
+# Cargo features of the `adamp` binary `reproduce-all` runs: `make reproduce-all PROFILE=paper FEATURES=cuda`.
+FEATURES ?=
+HARNESS_FEATURES = $(if $(FEATURES),--features $(FEATURES))
 
 .PHONY: all build data test reproduce-all quick bench bench-optim bench-train lint fmt clean check-vendor
 
@@ -19,7 +22,7 @@ data:
 
 ## The main job: every task on the embedded default, then the report.
 reproduce-all: build data
-	$(CARGO) run --release -p adamp-harness --bin adamp -- reproduce --profile $(PROFILE)
+	$(CARGO) run --release -p adamp-harness $(HARNESS_FEATURES) --bin adamp -- reproduce --profile $(PROFILE)
 
 ## A few-minute run of everything, for a first look.
 quick:

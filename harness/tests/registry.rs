@@ -2,13 +2,14 @@
 //! same way runs through the harness, and every built-in task has configs and the paper's
 //! numbers.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use adamp_harness::config::{self, LoadOptions};
 use adamp_harness::report::paper_numbers::entries_for;
 use adamp_harness::tasks::{Registry, BUILTIN};
 use adamp_harness::train::{self, RunOptions, RunStatus};
-use adamp_optim::{Param, ParamKind, ParamList, ParamMeta};
 use adamp_task_api::{
     EvalOutput, Length, NoTable, OptimizerStep, ParamSet, Registered, Result, StepIndex,
     StepOutput, Task, TaskContext, TaskFactory, TaskSpec,
@@ -74,16 +75,7 @@ impl Task for Quadratic {
         "quadratic: one [1, 2] weight".into()
     }
     fn param_sets(&self) -> Vec<ParamSet> {
-        let p = Param {
-            name: "w".into(),
-            var: self.w.clone(),
-            meta: ParamMeta::scale_invariant(ParamKind::Linear),
-            group: 0,
-        };
-        vec![ParamSet {
-            name: "model".into(),
-            params: ParamList::new(vec![p]).unwrap(),
-        }]
+        common::single_weight(&self.w)
     }
     fn buffers(&self) -> Result<Vec<(String, Tensor)>> {
         Ok(Vec::new())

@@ -88,6 +88,19 @@ fn a_mistyped_or_escaping_profile_is_refused() {
     assert!(!dir.path().join("escape").exists());
 }
 
+/// `adamp run configs/toy2d.toml --out <out> --set training.steps=3`.
+fn short_toy_run(out: &Path) -> (i32, String) {
+    adamp(&[
+        "run",
+        toy2d().to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--no-progress",
+        "--set",
+        "training.steps=3",
+    ])
+}
+
 // 3. One writer per run folder.
 #[test]
 fn a_run_folder_in_use_is_refused_naming_the_process() {
@@ -96,15 +109,7 @@ fn a_run_folder_in_use_is_refused_naming_the_process() {
     let folder = out.join("toy2d/gd/seed-0");
     std::fs::create_dir_all(&folder).unwrap();
     let held = adamp_harness::lock::RunLock::acquire(&folder).unwrap();
-    let (code, stderr) = adamp(&[
-        "run",
-        toy2d().to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--no-progress",
-        "--set",
-        "training.steps=3",
-    ]);
+    let (code, stderr) = short_toy_run(&out);
     assert_eq!(code, 1, "{stderr}");
     assert!(
         stderr.contains("toy2d/gd/seed-0: failed")
@@ -115,15 +120,7 @@ fn a_run_folder_in_use_is_refused_naming_the_process() {
     assert!(out.join("toy2d/sgdp_0.9/seed-0/summary.csv").is_file());
     assert!(!folder.join("summary.csv").exists());
     drop(held);
-    let (code, stderr) = adamp(&[
-        "run",
-        toy2d().to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--no-progress",
-        "--set",
-        "training.steps=3",
-    ]);
+    let (code, stderr) = short_toy_run(&out);
     assert_eq!(code, 0, "{stderr}");
     assert!(folder.join("summary.csv").is_file());
 }

@@ -2,11 +2,12 @@
 //! ends `diverged` at that step with the value, and the report counts it without averaging it,
 //! exactly like a run whose training loss is not finite.
 
+mod common;
+
 use std::path::Path;
 
 use adamp_harness::config::{self, LoadOptions};
 use adamp_harness::train::{run_task, RunOptions, RunStatus};
-use adamp_optim::{Param, ParamKind, ParamList, ParamMeta};
 use adamp_task_api::{EvalOutput, OptimizerStep, ParamSet, Result, StepIndex, StepOutput, Task};
 use candle_core::{Device, Tensor, Var};
 
@@ -23,16 +24,7 @@ impl Task for BlowsUp {
         "blows up at evaluation".into()
     }
     fn param_sets(&self) -> Vec<ParamSet> {
-        let p = Param {
-            name: "w".into(),
-            var: self.w.clone(),
-            meta: ParamMeta::scale_invariant(ParamKind::Linear),
-            group: 0,
-        };
-        vec![ParamSet {
-            name: "model".into(),
-            params: ParamList::new(vec![p]).unwrap(),
-        }]
+        common::single_weight(&self.w)
     }
     fn buffers(&self) -> Result<Vec<(String, Tensor)>> {
         Ok(Vec::new())

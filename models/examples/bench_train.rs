@@ -2,8 +2,8 @@
 //! shape 3x32x32, 10 classes) for ResNet-20 and MobileNetV2 with (a) this crate's CPU layers,
 //! (b) Candle's built-in ops, and (c) PyTorch CPU (`tools/bench_train_torch.py`, same
 //! architecture and thread count) when a torch interpreter is found (`ADAMP_TORCH_PYTHON`, else
-//! `/root/venvs/torchref/bin/python`). (a) and (b) are measured interleaved, step by step, so
-//! background load affects both alike. Writes `results/bench/train.csv` (atomically) and prints
+//! the project's `.venv/bin/python`, see tools/README.md). (a) and (b) are measured interleaved,
+//! step by step, so background load affects both alike. Writes `results/bench/train.csv` (atomically) and prints
 //! ratios and a per-kernel time profile of (a).
 //!
 //! ```text
@@ -133,7 +133,7 @@ impl Trainer {
 fn torch_python() -> Option<PathBuf> {
     let p = std::env::var_os("ADAMP_TORCH_PYTHON")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/root/venvs/torchref/bin/python"));
+        .unwrap_or_else(|| PathBuf::from(".venv/bin/python"));
     p.exists().then_some(p)
 }
 

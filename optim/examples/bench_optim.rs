@@ -3,7 +3,7 @@
 //! `make bench-optim` = `cargo run --release -p adamp-optim --example bench_optim`.
 //! Times one step (median after warm-up) of our SGD (momentum 0.9, wd), SGDP, Adam, AdamW and
 //! AdamP (fused CPU path, and AdamP on the tensor-op path), candle-nn's AdamW, and -- if
-//! `ADAMP_TORCH_PYTHON` or `/root/venvs/torchref/bin/python` exists -- `adamp.AdamP`/`adamp.SGDP`
+//! `ADAMP_TORCH_PYTHON` or the project's `.venv/bin/python` exists -- `adamp.AdamP`/`adamp.SGDP`
 //! and `torch.optim.AdamW`/`SGD` with the same thread count (`bench_optim_torch.py`). Measures a
 //! streaming bandwidth (an in-place update over the same threads: read four arrays, write three
 //! of them back, as Adam does; see [`update_bandwidth`]) and prints each optimizer's time over its
@@ -308,7 +308,7 @@ fn update_bandwidth() -> f64 {
 /// Run `bench_optim_torch.py` if a PyTorch interpreter exists; its JSON output.
 fn torch_times(threads: usize, device: &str) -> Option<serde_json::Value> {
     let py = std::env::var("ADAMP_TORCH_PYTHON")
-        .unwrap_or_else(|_| "/root/venvs/torchref/bin/python".into());
+        .unwrap_or_else(|_| ".venv/bin/python".into());
     if !std::path::Path::new(&py).exists() {
         eprintln!("no PyTorch interpreter at {py} (set ADAMP_TORCH_PYTHON): skipping the torch comparison");
         return None;
