@@ -173,7 +173,9 @@ fn chunks<'a, T: Real>(
         .collect()
 }
 
-/// The typed body of a fused step.
+/// The typed body of a fused step: pass A or the NaN/Inf scan (`pass_a`), the state as host
+/// slices (`state_slices`), the rule's sweeps over row chunks (`Sweep::run`), then the statistics
+/// from the row sums of both passes.
 fn run<T: HostElem>(
     algo: &Algo,
     ctx: StepCtx,
@@ -184,163 +186,24 @@ fn run<T: HostElem>(
 ) -> Result<Outcome> {
     let n = w.len();
     let (_, row_len) = projection::channel_view(dims);
-    let chunk = if row_len == 0 {
-        n.max(1)
-    } else {
-        row_len * (CHUNK_ELEMS / row_len).max(1)
-    };
-    let eps = match algo {
-        Algo::Sgdp { proj, .. } | Algo::AdamP { proj, .. } => proj.eps,
-        Algo::Adam { eps, .. } => *eps,
-        Algo::Sgd { .. } => 1e-8,
-    };
+    let chunk = chunk_len(n, row_len);
+    let eps = stats_eps(algo);
 
     // Pass A (projecting rules) or the NaN/Inf scan (others).
-    let (pre, decision) = match algo.projection() {
-        Some(pp) => {
-            let parts: Vec<(Vec<RowPre>, bool)> = w
-                .par_chunks(chunk)
-                .zip(g.par_chunks(chunk))
-                .map(|(w, g)| sweep::pre_rows(w, g, row_len))
-                .collect();
-            if parts.iter().any(|(_, f)| !f) {
-                return Ok(Outcome::NonFinite);
-            }
-            let pre: Vec<RowPre> = parts.into_iter().flat_map(|(r, _)| r).collect();
-            let d = projection::decide(&pre, row_len, dims.len(), &pp);
-            (Some(pre), d)
-        }
-        None => {
-            if !g.par_chunks(chunk).all(sweep::all_finite) {
-                return Ok(Outcome::NonFinite);
-            }
-            (
-                None,
-                projection::Decision {
-                    view: ProjectionView::None,
-                    ratio: 1.0,
-                },
-            )
-        }
+    let Some(PassA { pre, decision }) = pass_a(algo, dims, w, g, row_len, chunk) else {
+        return Ok(Outcome::NonFinite);
     };
 
-    let first = state.bufs.first().is_some_and(|b| b.is_none());
-    state.host_bufs::<T>(n)?;
-    let mut bufs: Vec<&mut [T]> = state
-        .bufs
-        .iter_mut()
-        .filter_map(|b| b.as_mut().and_then(T::host_mut).map(|v| v.as_mut_slice()))
-        .collect();
+    let (first, mut bufs) = state_slices::<T>(state, n)?;
     let decay = algo.decay_factor(ctx.lr, ctx.wd, decision.ratio);
     let chunks = chunks(w, g, &mut bufs, chunk);
-    let t = <T as Real>::from_f64;
-    // `bias_correction = 1 - beta ** step` with a float power, as in both references.
-    let bias = |b1: f64, b2: f64| {
-        let tt = ctx.t as f64;
-        (1.0 - b1.powf(tt), 1.0 - b2.powf(tt))
+    let sweep = Sweep {
+        ctx,
+        row_len,
+        decay,
+        first,
     };
-
-    let (rows_pre, post): (Vec<RowPre>, Vec<RowPost>) = match *algo {
-        Algo::Sgd {
-            momentum,
-            dampening,
-            nesterov,
-        } => {
-            let has_wd = ctx.wd != 0.0;
-            if momentum == 0.0 {
-                let e = SgdNoMomentumElem {
-                    wd: t(ctx.wd),
-                    has_wd,
-                    neg_lr: t(-ctx.lr),
-                };
-                plain(&e, chunks, row_len)
-            } else {
-                let e = SgdElem {
-                    wd: t(ctx.wd),
-                    has_wd,
-                    momentum: t(momentum),
-                    one_minus_dampening: t(1.0 - dampening),
-                    nesterov,
-                    first,
-                    neg_lr: t(-ctx.lr),
-                };
-                plain(&e, chunks, row_len)
-            }
-        }
-        Algo::Adam {
-            beta1,
-            beta2,
-            eps,
-            decoupled,
-        } => {
-            let (bc1, bc2) = bias(beta1, beta2);
-            let weight = 1.0 - beta1;
-            let e = AdamElem {
-                wd: t(ctx.wd),
-                coupled: !decoupled && ctx.wd != 0.0,
-                lerp_weight: t(weight),
-                lerp_small: weight < 0.5,
-                one_minus_lerp_weight: t(1.0 - weight),
-                beta2: t(beta2),
-                one_minus_beta2: t(1.0 - beta2),
-                bias_correction2_sqrt: t(bc2.sqrt()),
-                eps: t(eps),
-                decay: t(decay),
-                neg_step: t(-(ctx.lr / bc1)),
-            };
-            plain(&e, chunks, row_len)
-        }
-        Algo::Sgdp {
-            momentum,
-            dampening,
-            nesterov,
-            proj,
-        } => {
-            let e = SgdpElem {
-                momentum: t(momentum),
-                one_minus_dampening: t(1.0 - dampening),
-                nesterov,
-                decay: t(decay),
-                neg_lr: t(-ctx.lr),
-            };
-            projected(
-                &e,
-                chunks,
-                row_len,
-                pre.unwrap_or_default(),
-                decision.view,
-                proj.eps,
-            )
-        }
-        Algo::AdamP {
-            beta1,
-            beta2,
-            eps,
-            nesterov,
-            proj,
-        } => {
-            let (bc1, bc2) = bias(beta1, beta2);
-            let e = AdamPElem {
-                beta1: t(beta1),
-                one_minus_beta1: t(1.0 - beta1),
-                beta2: t(beta2),
-                one_minus_beta2: t(1.0 - beta2),
-                bias_correction2_sqrt: t(bc2.sqrt()),
-                eps: t(eps),
-                nesterov,
-                decay: t(decay),
-                neg_step: t(-(ctx.lr / bc1)),
-            };
-            projected(
-                &e,
-                chunks,
-                row_len,
-                pre.unwrap_or_default(),
-                decision.view,
-                proj.eps,
-            )
-        }
-    };
+    let (rows_pre, post) = sweep.run(algo, chunks, pre, decision.view);
     state.step = ctx.t;
     Ok(Outcome::Updated(projection::stats(
         &rows_pre,
@@ -349,6 +212,235 @@ fn run<T: HostElem>(
         decision.view,
         decay,
     )))
+}
+
+/// Elements per work item: [`CHUNK_ELEMS`] rounded to whole channel-view rows (at least one row;
+/// the whole tensor when it has no rows).
+fn chunk_len(n: usize, row_len: usize) -> usize {
+    if row_len == 0 {
+        n.max(1)
+    } else {
+        row_len * (CHUNK_ELEMS / row_len).max(1)
+    }
+}
+
+/// The eps of the step statistics: the projection's eps for SGDP/AdamP, Adam's own eps, `1e-8`
+/// for SGD (as the tensor-op path uses).
+fn stats_eps(algo: &Algo) -> f64 {
+    match algo {
+        Algo::Sgdp { proj, .. } | Algo::AdamP { proj, .. } => proj.eps,
+        Algo::Adam { eps, .. } => *eps,
+        Algo::Sgd { .. } => 1e-8,
+    }
+}
+
+/// The outcome of pass A for a finite gradient.
+struct PassA {
+    /// The channel-view row sums `<g,w>`, `||g||^2`, `||w||^2` (projecting rules only).
+    pre: Option<Vec<RowPre>>,
+    /// The projection decision (no view, ratio 1, for the rules that do not project).
+    decision: projection::Decision,
+}
+
+/// Pass A: for SGDP/AdamP, one parallel read of `g, w` for the row sums of the cosine test (and
+/// the NaN/Inf check), then `_projection`'s decision (`adamp.py`, [`projection::decide`]); for
+/// the others, a read-only NaN/Inf scan of `g`. `None` when the gradient holds NaN/Inf.
+fn pass_a<T: HostElem>(
+    algo: &Algo,
+    dims: &[usize],
+    w: &[T],
+    g: &[T],
+    row_len: usize,
+    chunk: usize,
+) -> Option<PassA> {
+    match algo.projection() {
+        Some(pp) => {
+            let parts: Vec<(Vec<RowPre>, bool)> = w
+                .par_chunks(chunk)
+                .zip(g.par_chunks(chunk))
+                .map(|(w, g)| sweep::pre_rows(w, g, row_len))
+                .collect();
+            if parts.iter().any(|(_, f)| !f) {
+                return None;
+            }
+            let pre: Vec<RowPre> = parts.into_iter().flat_map(|(r, _)| r).collect();
+            let decision = projection::decide(&pre, row_len, dims.len(), &pp);
+            Some(PassA {
+                pre: Some(pre),
+                decision,
+            })
+        }
+        None => {
+            if !g.par_chunks(chunk).all(sweep::all_finite) {
+                return None;
+            }
+            Some(PassA {
+                pre: None,
+                decision: projection::Decision {
+                    view: ProjectionView::None,
+                    ratio: 1.0,
+                },
+            })
+        }
+    }
+}
+
+/// The state buffers as host slices of `n` elements (allocated as zeros on first use), and
+/// whether this is the first step (slot 0 never written: torch SGD's `buf is None`), read before
+/// the allocation.
+fn state_slices<T: HostElem>(state: &mut ParamState, n: usize) -> Result<(bool, Vec<&mut [T]>)> {
+    let first = state.bufs.first().is_some_and(|b| b.is_none());
+    state.host_bufs::<T>(n)?;
+    let bufs: Vec<&mut [T]> = state
+        .bufs
+        .iter_mut()
+        .filter_map(|b| b.as_mut().and_then(T::host_mut).map(|v| v.as_mut_slice()))
+        .collect();
+    Ok((first, bufs))
+}
+
+/// The per-step scalars the element rules are built from.
+#[derive(Clone, Copy)]
+struct Sweep {
+    ctx: StepCtx,
+    /// The channel view's row length.
+    row_len: usize,
+    /// The multiplicative weight decay of this step (`Algo::decay_factor`).
+    decay: f64,
+    /// First step (slot 0 never written).
+    first: bool,
+}
+
+impl Sweep {
+    /// The rule's sweeps over all chunks: one plain sweep for SGD/Adam/AdamW, the projected
+    /// sweeps of the decided view for SGDP/AdamP (`pre` are pass A's row sums). Returns the row
+    /// sums before and after the step for the statistics.
+    fn run<T: HostElem>(
+        &self,
+        algo: &Algo,
+        chunks: Vec<Chunk<'_, T>>,
+        pre: Option<Vec<RowPre>>,
+        view: ProjectionView,
+    ) -> (Vec<RowPre>, Vec<RowPost>) {
+        let row_len = self.row_len;
+        match *algo {
+            Algo::Sgd {
+                momentum,
+                dampening,
+                nesterov,
+            } => {
+                if momentum == 0.0 {
+                    plain(&self.sgd_no_momentum::<T>(), chunks, row_len)
+                } else {
+                    plain(&self.sgd(momentum, dampening, nesterov), chunks, row_len)
+                }
+            }
+            Algo::Adam {
+                beta1,
+                beta2,
+                eps,
+                decoupled,
+            } => plain(&self.adam(beta1, beta2, eps, decoupled), chunks, row_len),
+            Algo::Sgdp {
+                momentum,
+                dampening,
+                nesterov,
+                proj,
+            } => {
+                let e = self.sgdp(momentum, dampening, nesterov);
+                projected(&e, chunks, row_len, pre.unwrap_or_default(), view, proj.eps)
+            }
+            Algo::AdamP {
+                beta1,
+                beta2,
+                eps,
+                nesterov,
+                proj,
+            } => {
+                let e = self.adamp(beta1, beta2, eps, nesterov);
+                projected(&e, chunks, row_len, pre.unwrap_or_default(), view, proj.eps)
+            }
+        }
+    }
+
+    /// `bias_correction = 1 - beta ** step` with a float power, as in both references.
+    fn bias(&self, b1: f64, b2: f64) -> (f64, f64) {
+        let tt = self.ctx.t as f64;
+        (1.0 - b1.powf(tt), 1.0 - b2.powf(tt))
+    }
+
+    /// torch SGD without momentum (`sgd.py::_single_tensor_sgd`).
+    fn sgd_no_momentum<T: Real>(&self) -> SgdNoMomentumElem<T> {
+        let t = <T as Real>::from_f64;
+        SgdNoMomentumElem {
+            wd: t(self.ctx.wd),
+            has_wd: self.ctx.wd != 0.0,
+            neg_lr: t(-self.ctx.lr),
+        }
+    }
+
+    /// torch SGD with momentum (`sgd.py::_single_tensor_sgd`).
+    fn sgd<T: Real>(&self, momentum: f64, dampening: f64, nesterov: bool) -> SgdElem<T> {
+        let t = <T as Real>::from_f64;
+        SgdElem {
+            wd: t(self.ctx.wd),
+            has_wd: self.ctx.wd != 0.0,
+            momentum: t(momentum),
+            one_minus_dampening: t(1.0 - dampening),
+            nesterov,
+            first: self.first,
+            neg_lr: t(-self.ctx.lr),
+        }
+    }
+
+    /// torch Adam/AdamW (`adam.py::_single_tensor_adam`); the first moment by torch's `lerp_`.
+    fn adam<T: Real>(&self, beta1: f64, beta2: f64, eps: f64, decoupled: bool) -> AdamElem<T> {
+        let t = <T as Real>::from_f64;
+        let (bc1, bc2) = self.bias(beta1, beta2);
+        let weight = 1.0 - beta1;
+        AdamElem {
+            wd: t(self.ctx.wd),
+            coupled: !decoupled && self.ctx.wd != 0.0,
+            lerp_weight: t(weight),
+            lerp_small: weight < 0.5,
+            one_minus_lerp_weight: t(1.0 - weight),
+            beta2: t(beta2),
+            one_minus_beta2: t(1.0 - beta2),
+            bias_correction2_sqrt: t(bc2.sqrt()),
+            eps: t(eps),
+            decay: t(self.decay),
+            neg_step: t(-(self.ctx.lr / bc1)),
+        }
+    }
+
+    /// SGDP (`sgdp.py::SGDP.step`).
+    fn sgdp<T: Real>(&self, momentum: f64, dampening: f64, nesterov: bool) -> SgdpElem<T> {
+        let t = <T as Real>::from_f64;
+        SgdpElem {
+            momentum: t(momentum),
+            one_minus_dampening: t(1.0 - dampening),
+            nesterov,
+            decay: t(self.decay),
+            neg_lr: t(-self.ctx.lr),
+        }
+    }
+
+    /// AdamP (`adamp.py::AdamP.step`).
+    fn adamp<T: Real>(&self, beta1: f64, beta2: f64, eps: f64, nesterov: bool) -> AdamPElem<T> {
+        let t = <T as Real>::from_f64;
+        let (bc1, bc2) = self.bias(beta1, beta2);
+        AdamPElem {
+            beta1: t(beta1),
+            one_minus_beta1: t(1.0 - beta1),
+            beta2: t(beta2),
+            one_minus_beta2: t(1.0 - beta2),
+            bias_correction2_sqrt: t(bc2.sqrt()),
+            eps: t(eps),
+            nesterov,
+            decay: t(self.decay),
+            neg_step: t(-(self.ctx.lr / bc1)),
+        }
+    }
 }
 
 /// Unprojected update over all chunks.
