@@ -307,8 +307,7 @@ fn update_bandwidth() -> f64 {
 
 /// Run `bench_optim_torch.py` if a PyTorch interpreter exists; its JSON output.
 fn torch_times(threads: usize, device: &str) -> Option<serde_json::Value> {
-    let py = std::env::var("ADAMP_TORCH_PYTHON")
-        .unwrap_or_else(|_| ".venv/bin/python".into());
+    let py = std::env::var("ADAMP_TORCH_PYTHON").unwrap_or_else(|_| ".venv/bin/python".into());
     if !std::path::Path::new(&py).exists() {
         eprintln!("no PyTorch interpreter at {py} (set ADAMP_TORCH_PYTHON): skipping the torch comparison");
         return None;

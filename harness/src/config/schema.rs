@@ -4,7 +4,7 @@
 //! seeds = [0, 1, 2]          # one run per optimizer entry and seed
 //! log_every = 1              # record per-parameter statistics every N steps
 //! device = "cpu"             # "cpu" | "cuda:N" | "metal"
-//! [task]                     # kind = "toy2d" | "toy3d" (+ the task's own settings)
+//! [task]                     # kind = a registered task (harness/src/tasks.rs) + its own settings
 //! [training]                 # steps or epochs, batch_size, eval_every, checkpoint_every
 //! [training.lr_schedule]     # kind = "constant" | "step" | "multistep" | "cosine", warmup
 //! [[optimizers]]             # kind = "sgd" | "sgdp" | "adam" | "adamw" | "adamp", label, ...
