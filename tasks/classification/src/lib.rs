@@ -9,11 +9,16 @@
 //! The task plugs into the harness as `[task] kind = "classification"` with `[model]` and `[data]`
 //! tables ([`settings`]); it reports `train_acc` per step and `top1`, `top5`, `loss` and
 //! `skipped_images` per evaluation.
+//!
+//! Other tasks that train on these datasets reuse its plumbing: [`task::open_data`],
+//! [`task::loaders`], [`task::input_hw`], [`cursor::BatchCursor`] and the settings types.
 
+pub mod cursor;
 pub mod metrics;
 pub mod settings;
 pub mod subset;
 pub mod task;
 
+pub use cursor::BatchCursor;
 pub use settings::{ClassificationSettings, CutMixSettings, DataSettings, ModelSettings};
 pub use task::ClassificationTask;

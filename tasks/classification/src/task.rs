@@ -7,7 +7,6 @@ use adamp_datasets::catalog::{
 };
 use adamp_datasets::cutmix::CutMix;
 use adamp_datasets::hf_parquet::HfColumns;
-use adamp_datasets::loader::EpochBatches;
 use adamp_datasets::{Batch, BatchLoader, LoaderConfig};
 use adamp_models::{build_with, Model, ModelConfig};
 use std::sync::Arc;
@@ -20,6 +19,7 @@ use adamp_task_api::{
 };
 use candle_core::{Device, Tensor};
 
+use crate::cursor::BatchCursor;
 use crate::metrics::{correct_top_k, cross_entropy, soft_cross_entropy};
 use crate::settings::{
     ClassificationSettings, DataSettings, ModelSettings, DATA_KINDS, MODEL_KINDS,
@@ -37,13 +37,6 @@ fn model_err(e: adamp_models::ModelError) -> TaskError {
     TaskError::Other(e.to_string())
 }
 
-/// The epoch iterator the task is consuming, and where in it it is.
-struct Cursor {
-    epoch: usize,
-    next_batch: usize,
-    batches: EpochBatches,
-}
-
 /// Image classification with one network and one optimizer.
 pub struct ClassificationTask {
     model: Model,
@@ -51,7 +44,7 @@ pub struct ClassificationTask {
     train: BatchLoader,
     test: BatchLoader,
     device: Device,
-    cursor: Option<Cursor>,
+    cursor: BatchCursor,
     describe: String,
 }
 
@@ -92,7 +85,7 @@ impl ClassificationTask {
             train,
             test,
             device: ctx.device.clone(),
-            cursor: None,
+            cursor: BatchCursor::default(),
             describe,
         })
     }
@@ -107,43 +100,15 @@ impl ClassificationTask {
         self.train.skipped_samples() + self.test.skipped_samples()
     }
 
-    /// The batch `index` names: continues the current epoch's iterator, or (at an epoch start or
-    /// after a resume) opens the epoch and skips to the batch, so the data depends only on
-    /// `(seed, epoch, batch)`.
+    /// The batch `index` names (a function of `(seed, epoch, batch)` only).
     fn batch(&mut self, index: StepIndex) -> Result<Batch> {
-        let fresh = match &self.cursor {
-            Some(c) => c.epoch != index.epoch || c.next_batch != index.batch,
-            None => true,
-        };
-        if fresh {
-            let mut batches = self.train.epoch(index.epoch as u64);
-            for _ in 0..index.batch {
-                batches.next();
-            }
-            self.cursor = Some(Cursor {
-                epoch: index.epoch,
-                next_batch: index.batch,
-                batches,
-            });
-        }
-        let cursor = self.cursor.as_mut().expect("cursor was just set");
-        let batch = cursor.batches.next().ok_or_else(|| {
-            TaskError::Other(format!(
-                "epoch {} has no batch {} (it has {})",
-                index.epoch,
-                index.batch,
-                self.train.num_batches()
-            ))
-        })?;
-        cursor.next_batch += 1;
-        let batch = batch.map_err(data_err)?;
-        batch.to_device(&self.device).map_err(data_err)
+        self.cursor.next(&self.train, index, &self.device)
     }
 }
 
 /// The two splits of the configured dataset: from its folder (fetching the embedded default
 /// when asked) or from Hugging Face hub parquet files.
-fn open_data(data: &DataSettings) -> Result<ClassificationData> {
+pub fn open_data(data: &DataSettings) -> Result<ClassificationData> {
     let kind = data.dataset_kind()?;
     let dir = data.dataset_dir()?;
     if data.fetch && data.root.is_none() && kind == DatasetKind::FashionMnist {
@@ -186,7 +151,7 @@ fn open_data(data: &DataSettings) -> Result<ClassificationData> {
 }
 
 /// The shuffled training loader (with CutMix when configured) and the ordered test loader.
-fn loaders(
+pub fn loaders(
     settings: &ClassificationSettings,
     data: &DataSettings,
     opened: &ClassificationData,
@@ -280,7 +245,7 @@ fn describe(
 
 /// The network's input size: ImageNet-layout data is cropped to 224x224 by its transforms;
 /// the small datasets keep their native size.
-fn input_hw(kind: DatasetKind, native: (usize, usize)) -> (usize, usize) {
+pub fn input_hw(kind: DatasetKind, native: (usize, usize)) -> (usize, usize) {
     match kind {
         DatasetKind::ImageNet => (224, 224),
         DatasetKind::FashionMnist | DatasetKind::Mnist | DatasetKind::Cifar10 => native,
