@@ -1,7 +1,7 @@
 //! Tiny datasets written in the REAL on-disk formats, for tests, examples and smoke runs: the
-//! generated files are read back through the same loaders as the real datasets (IDX, ImageNet
-//! folder layout). Content is deterministic in the seed; classes are separable (each class has
-//! its own bright stripe), so a network can actually learn from them.
+//! generated files are read back through the same loaders as the real datasets (IDX, CIFAR-10
+//! binary, ImageNet folder layout). Content is deterministic in the seed; classes are separable
+//! (each class has its own bright stripe), so a network can actually learn from them.
 
 use std::io::Write;
 use std::path::Path;
@@ -119,6 +119,38 @@ pub fn write_idx_dataset(
         write_idx_labels(&dir.join(format!("{prefix}-labels-idx1-ubyte.gz")), &labels)?;
     }
     Ok(())
+}
+
+/// A CIFAR-10 binary folder (`root/cifar-10-batches-bin/data_batch_{1..5}.bin`,
+/// `test_batch.bin`; one label byte then 3072 CHW pixel bytes per record): `per_batch` 32x32 RGB
+/// images in each of the five training files and the test file, labels `i % 10`. Returns the
+/// `cifar-10-batches-bin` folder.
+pub fn write_cifar10_binary(
+    root: &Path,
+    per_batch: usize,
+    seed: u64,
+) -> Result<std::path::PathBuf> {
+    let dir = root.join(crate::cifar::CIFAR10_FOLDER);
+    std::fs::create_dir_all(&dir).map_err(|e| io_err(&dir, e))?;
+    let mut state = seed;
+    let files = (1..=5)
+        .map(|i| format!("data_batch_{i}.bin"))
+        .chain(std::iter::once("test_batch.bin".to_string()));
+    for name in files {
+        let mut bytes = Vec::with_capacity(per_batch * crate::cifar::CIFAR10_RECORD);
+        for i in 0..per_batch {
+            let label = i % 10;
+            bytes.push(label as u8);
+            let grey = class_image(32, 32, label, &mut state);
+            // Red carries the class stripe, green its half, blue its complement.
+            bytes.extend(&grey);
+            bytes.extend(grey.iter().map(|v| v / 2));
+            bytes.extend(grey.iter().map(|v| 255 - v));
+        }
+        let path = dir.join(&name);
+        std::fs::write(&path, bytes).map_err(|e| io_err(&path, e))?;
+    }
+    Ok(dir)
 }
 
 /// An ImageNet-layout folder: `root/{train,val}/<wnid>/img_<i>.JPEG` for `classes` made-up
