@@ -53,6 +53,8 @@ import torch.nn.functional as F
 
 import adamp
 
+from safetensors_writer import write_safetensors
+
 TORCH_VERSION = "2.15.0"
 ADAMP_VERSION = "0.3.0"
 # A cosine test whose value is within this relative distance of its threshold makes a case invalid.
@@ -81,38 +83,6 @@ def make_deterministic() -> None:
     torch.set_num_threads(1)
     torch.use_deterministic_algorithms(True)
     torch.manual_seed(0)
-
-
-# ---------------------------------------------------------------------------------------------
-# safetensors writer (the format is a u64 header length, a JSON header, then raw little-endian
-# data); written here so the generator needs nothing beyond the two pinned packages.
-
-_ST_DTYPES = {torch.float32: "F32", torch.float64: "F64"}
-
-
-def write_safetensors(path: Path, tensors: dict[str, torch.Tensor], metadata: dict[str, str]) -> None:
-    if sys.byteorder != "little":
-        sys.exit("the safetensors writer assumes a little-endian machine")
-    header: dict[str, object] = {"__metadata__": metadata}
-    blobs = []
-    offset = 0
-    for name in sorted(tensors):
-        t = tensors[name].detach().to("cpu").contiguous()
-        raw = bytes(t.reshape(-1).view(torch.uint8).tolist())
-        header[name] = {
-            "dtype": _ST_DTYPES[t.dtype],
-            "shape": list(t.shape),
-            "data_offsets": [offset, offset + len(raw)],
-        }
-        blobs.append(raw)
-        offset += len(raw)
-    head = json.dumps(header, separators=(",", ":")).encode()
-    head += b" " * ((8 - len(head) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(len(head).to_bytes(8, "little"))
-        f.write(head)
-        for raw in blobs:
-            f.write(raw)
 
 
 # ---------------------------------------------------------------------------------------------
