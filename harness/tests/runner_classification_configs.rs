@@ -17,10 +17,19 @@ fn configs(dir: &str, prefix: &str) -> Vec<PathBuf> {
         .filter(|p| {
             p.extension().is_some_and(|e| e == "toml")
                 && p.file_name().unwrap().to_string_lossy().starts_with(prefix)
+                && is_classification(p)
         })
         .collect();
     found.sort();
     found
+}
+
+/// Whether the config at `path` trains `[task] kind = "classification"` (other benchmarks'
+/// Fashion-MNIST configs share the `fmnist_` prefix and have their own runner tests).
+fn is_classification(path: &Path) -> bool {
+    let text = std::fs::read_to_string(path).unwrap();
+    let table: toml::Table = toml::from_str(&text).unwrap();
+    table["task"]["kind"].as_str() == Some("classification")
 }
 
 /// Two steps (batch 2, 4 training images), evaluation on the tiny test split, CPU, one seed.
