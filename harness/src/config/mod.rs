@@ -20,7 +20,7 @@ pub use device::DeviceSpec;
 pub use error::ConfigError;
 pub use optimizer::OptimizerEntry;
 pub use schedule::ScheduleConfig;
-pub use schema::{ConfigFile, ReportConfig, Scale, ScheduleUnit, TrainingConfig};
+pub use schema::{ConfigFile, ReportConfig, Scale, ScheduleUnit, SweepPoint, TrainingConfig};
 pub use validate::{load, load_with};
 
 /// What the command line adds to a config file.

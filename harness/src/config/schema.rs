@@ -157,6 +157,24 @@ pub struct ReportConfig {
     /// The paper's row within the benchmark (model/setting), when the benchmark has several.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub paper_row: Option<String>,
+    /// This config's point on a setting swept across configs (e.g. Biased-MNIST's ρ): the report
+    /// draws, per benchmark and sweep name, the headline metric of every such config against
+    /// `value`, one line per (`series`, optimizer label).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sweep: Option<SweepPoint>,
+}
+
+/// `report.sweep`: `{ name = "rho", value = 0.999, series = "ReBias" }`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SweepPoint {
+    /// The swept setting (the plot's x-axis); configs with the same name share a plot.
+    pub name: String,
+    /// This config's value of it.
+    pub value: f64,
+    /// Which line family the config belongs to (e.g. `ReBias`, `vanilla`); default none.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub series: String,
 }
 
 /// `report.scale`: what the report labels the numbers as.

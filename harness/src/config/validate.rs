@@ -463,6 +463,17 @@ fn check_report(
             );
         }
     }
+    if let Some(sweep) = &r.sweep {
+        if sweep.name.trim().is_empty() || !sweep.value.is_finite() {
+            return err(
+                "report.sweep".into(),
+                format!(
+                    "expected a non-empty `name` and a finite `value`, got name {:?}, value {}",
+                    sweep.name, sweep.value
+                ),
+            );
+        }
+    }
     for (i, (a, b)) in r.pairs.iter().enumerate() {
         for l in [a, b] {
             if !resolved && !labels.contains(l) {

@@ -6,6 +6,8 @@
 //!   (`train_loss`, `eval_metric`, `weight_norm`, `effective_step`); every optimizer label is the
 //!   mean over seeds with a shaded min–max band;
 //! - `final_metric`: bar chart of the final headline metric per label with seed error bars;
+//! - across configs, [`sweep::sweep_plots`]: the headline metric against a swept setting
+//!   (`[report].sweep`), in `<results>/plots/`;
 //! - toys (`benchmark = toy2d | toy3d`): ‖w‖ per run (2D, metric `w_norm`), the (psi, phi)
 //!   trajectories and r over steps (3D, metrics `psi`, `phi`, `r`).
 //!
@@ -16,6 +18,7 @@ pub mod bars;
 pub mod curves;
 pub mod palette;
 pub mod render;
+pub mod sweep;
 mod toy;
 
 use std::collections::BTreeMap;

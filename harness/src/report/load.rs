@@ -43,6 +43,8 @@ pub struct ReportSpec {
     pub paper_row: Option<String>,
     /// Further summary.csv columns tabulated beside the headline (`[report].also`).
     pub also: Vec<String>,
+    /// `[report].sweep`: (name, value, series).
+    pub sweep: Option<(String, f64, String)>,
 }
 
 /// Everything the report and plots need from one run folder.
@@ -204,6 +206,16 @@ pub fn read_report_spec(path: &Path, config_name: &str) -> Result<(ReportSpec, O
                     .collect()
             })
             .unwrap_or_default(),
+        sweep: report.and_then(|r| r.get("sweep")).and_then(|w| {
+            let name = w.get("name")?.as_str()?.to_string();
+            let value = w.get("value")?.as_float()?;
+            let series = w
+                .get("series")
+                .and_then(|s| s.as_str())
+                .unwrap_or_default()
+                .to_string();
+            Some((name, value, series))
+        }),
     };
     Ok((spec, toml_str(doc.get("meta"), "git_revision")))
 }

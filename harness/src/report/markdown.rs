@@ -9,6 +9,7 @@ use super::paper_match::PaperSelection;
 use super::paper_numbers::{benchmark_title, entries_for, PaperNumber, BENCHMARKS};
 use super::stats::{paired_difference, SeedStats};
 use super::{ConfigRuns, SkippedRun};
+use crate::plots::sweep::SweepPlot;
 
 /// A number as the report prints it: 4 decimals, or scientific for tiny/huge values.
 pub fn fmt_num(x: f64) -> String {
@@ -412,6 +413,30 @@ fn render_plot_links(out: &mut String, cfg: &ConfigRuns) {
     }
 }
 
+/// The benchmark's sweep plots (`[report].sweep`), linked and shown.
+fn render_sweeps(out: &mut String, sweeps: &[SweepPlot], benchmark: &str, results_dir: &Path) {
+    for s in sweeps.iter().filter(|s| s.benchmark == benchmark) {
+        let rel = |ext: &str| {
+            s.files
+                .iter()
+                .find(|p| p.extension().is_some_and(|e| e == ext))
+                .map(|p| {
+                    p.strip_prefix(results_dir)
+                        .unwrap_or(p)
+                        .to_string_lossy()
+                        .replace('\\', "/")
+                })
+        };
+        if let (Some(png), Some(svg)) = (rel("png"), rel("svg")) {
+            let _ = writeln!(
+                out,
+                "Across configs: the headline metric against `{}` ([svg]({svg})).\n\n![{benchmark} against {}]({png})\n",
+                s.name, s.name
+            );
+        }
+    }
+}
+
 fn render_paper_table(out: &mut String, benchmark: &str) {
     let entries = entries_for(benchmark);
     if entries.is_empty() {
@@ -449,7 +474,12 @@ fn render_paper_table(out: &mut String, benchmark: &str) {
 }
 
 /// The whole report.md.
-pub fn render_report(configs: &[ConfigRuns], skipped: &[SkippedRun], results_dir: &Path) -> String {
+pub fn render_report(
+    configs: &[ConfigRuns],
+    sweeps: &[SweepPlot],
+    skipped: &[SkippedRun],
+    results_dir: &Path,
+) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "# adamp-rs results beside the paper\n");
     let _ = writeln!(
@@ -485,6 +515,7 @@ pub fn render_report(configs: &[ConfigRuns], skipped: &[SkippedRun], results_dir
                 .count();
             render_config(&mut out, cfg, skipped_here);
         }
+        render_sweeps(&mut out, sweeps, benchmark, results_dir);
         render_paper_table(&mut out, benchmark);
     }
     if !skipped.is_empty() {

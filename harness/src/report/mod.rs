@@ -141,7 +141,17 @@ pub fn build_report(results_dir: &Path) -> Result<ReportSummary> {
         });
     }
 
-    let text = markdown::render_report(&configs, &summary.skipped, results_dir);
+    let sweeps = match crate::plots::sweep::sweep_plots(&configs, &results_dir.join("plots")) {
+        Ok(s) => s,
+        Err(e) => {
+            warn(&mut summary, format!("sweep plots failed: {e:#}"));
+            Vec::new()
+        }
+    };
+    for s in &sweeps {
+        summary.plots.extend(s.files.iter().cloned());
+    }
+    let text = markdown::render_report(&configs, &sweeps, &summary.skipped, results_dir);
     adamp_fsio::write_atomic(&summary.report_path, text.as_bytes())
         .with_context(|| format!("writing {}", summary.report_path.display()))?;
     Ok(summary)

@@ -37,7 +37,8 @@ pub fn optimizer_family(label: &str) -> String {
 
 impl PaperSelection {
     /// Selects the entries for `benchmark`, narrowed to `paper_row` (when given) and to the
-    /// metric whose key equals `metric_column` without its `eval_` prefix (when one does).
+    /// metric whose key equals `metric_column` without its `eval_` / `mean_` prefix (none when
+    /// the paper reports no such metric).
     pub fn new(benchmark: &str, paper_row: Option<&str>, metric_column: &str) -> Self {
         let mut entries = entries_for(benchmark);
         if let Some(row) = paper_row {
@@ -46,14 +47,9 @@ impl PaperSelection {
         // `eval_top1` -> `top1`; summary.csv's `mean_weight_norm` -> `weight_norm`.
         let key = metric_column.strip_prefix("eval_").unwrap_or(metric_column);
         let key = key.strip_prefix("mean_").unwrap_or(key);
-        let same_metric: Vec<_> = entries
-            .iter()
-            .copied()
-            .filter(|e| e.metric == key)
-            .collect();
-        if !same_metric.is_empty() {
-            entries = same_metric;
-        }
+        // A column the paper does not report gets no paper numbers (another metric's value
+        // beside it would mislead, e.g. unbiased accuracies beside a biased-accuracy column).
+        entries.retain(|e| e.metric == key);
         Self { entries }
     }
 
@@ -190,6 +186,24 @@ mod tests {
         assert_eq!((e.baseline_value, e.p_value), (1.71, Some(1.94)));
         let top1 = PaperSelection::new("imagenet_analysis", None, "eval_top1");
         assert_eq!(top1.value_for_label("vanilla_sgd").unwrap().0, 62.05);
+    }
+
+    #[test]
+    fn a_column_the_paper_does_not_report_gets_no_numbers() {
+        let s = PaperSelection::new("biased_mnist", Some("rho_0.999"), "eval_biased_acc");
+        assert!(s.entries.is_empty());
+        assert!(s.value_for_label("adam").is_none());
+        let s = PaperSelection::new("biased_mnist", Some("rho_0.999"), "eval_unbiased_acc");
+        assert_eq!(s.value_for_label("adamp").unwrap().0, 30.5);
+        let s = PaperSelection::new(
+            "imagenet9",
+            Some("resnet18_bagnet18"),
+            "eval_imagenet_a_acc",
+        );
+        assert_eq!(
+            s.entry_for_pair("adam", "adamp").unwrap().baseline_value,
+            31.2
+        );
     }
 
     #[test]
