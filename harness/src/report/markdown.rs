@@ -264,7 +264,7 @@ fn render_paired_table(
     );
     let _ = writeln!(out, "| pair (baseline → P) | ours: P − baseline, mean ± std | paired seeds | verdict | seed noise: 95% interval of the mean | paper |");
     let _ = writeln!(out, "|---|---|---|---|---|---|");
-    let mut resolved = 0;
+    let (mut resolved, mut measured) = (0, 0);
     for (b, p) in pairs {
         let (Some(br), Some(pr)) = (labels.get(b.as_str()), labels.get(p.as_str())) else {
             let missing = if labels.contains_key(b.as_str()) {
@@ -282,6 +282,9 @@ fn render_paired_table(
             "—".to_string()
         };
         let noise = noise_cell(&diff.stats);
+        if noise.contains("noise") {
+            measured += 1;
+        }
         if noise.contains("beyond") {
             resolved += 1;
         }
@@ -316,7 +319,12 @@ fn render_paired_table(
         );
     }
     let _ = writeln!(out);
-    if resolved == 0 {
+    if measured == 0 {
+        let _ = writeln!(
+            out,
+            "Seed noise is not measured here (fewer than two paired seeds): read these differences as single runs.\n"
+        );
+    } else if resolved == 0 {
         let _ = writeln!(
             out,
             "No difference above is beyond seed noise: at this scale these runs do not resolve which optimizer is better.\n"
