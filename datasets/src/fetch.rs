@@ -341,13 +341,7 @@ pub fn fetch_deb_dataset(
         tracing::info!(dir = %dest.display(), "{} already present and verified", spec.folder);
         return Ok(FetchOutcome::AlreadyPresent(dest));
     }
-    std::fs::create_dir_all(data_root).map_err(|e| DatasetError::io(data_root, e))?;
-    let prefix = format!(".fetch-{}-", spec.folder);
-    remove_stale_workdirs(data_root, &prefix);
-    let work = tempfile::Builder::new()
-        .prefix(&prefix)
-        .tempdir_in(data_root)
-        .map_err(|e| DatasetError::io(data_root, e))?;
+    let work = work_dir(data_root, spec.folder)?;
     tracing::info!(
         package = spec.package,
         version = spec.version,
@@ -368,15 +362,37 @@ pub fn fetch_deb_dataset(
                 hint: "the package does not have the pinned layout; check the version".into(),
             });
         }
-        verify_sha256(&p, f.sha256)?;
     }
-    std::fs::create_dir_all(&dest).map_err(|e| DatasetError::io(&dest, e))?;
-    for f in spec.files {
-        let to = dest.join(f.name);
-        std::fs::rename(inner.join(f.name), &to).map_err(|e| DatasetError::io(&to, e))?;
-    }
+    let files: Vec<(&str, &str)> = spec.files.iter().map(|f| (f.name, f.sha256)).collect();
+    install_verified(&inner, &dest, &files)?;
     tracing::info!(dir = %dest.display(), "installed {} files", spec.files.len());
     Ok(FetchOutcome::Installed(dest))
+}
+
+/// A fresh work folder `<data_root>/.fetch-<folder>-*` (removed when dropped; leftovers of a
+/// killed fetch are removed first), on the data root's file system so files move by rename.
+pub(crate) fn work_dir(data_root: &Path, folder: &str) -> Result<tempfile::TempDir> {
+    std::fs::create_dir_all(data_root).map_err(|e| DatasetError::io(data_root, e))?;
+    let prefix = format!(".fetch-{folder}-");
+    remove_stale_workdirs(data_root, &prefix);
+    tempfile::Builder::new()
+        .prefix(&prefix)
+        .tempdir_in(data_root)
+        .map_err(|e| DatasetError::io(data_root, e))
+}
+
+/// Check every staged file's SHA-256 (`(name, sha256)` in `files`), then move them from
+/// `staged` into `dest`: nothing is moved unless every file checks out.
+pub(crate) fn install_verified(staged: &Path, dest: &Path, files: &[(&str, &str)]) -> Result<()> {
+    for (name, sha) in files {
+        verify_sha256(&staged.join(name), sha)?;
+    }
+    std::fs::create_dir_all(dest).map_err(|e| DatasetError::io(dest, e))?;
+    for (name, _) in files {
+        let to = dest.join(name);
+        std::fs::rename(staged.join(name), &to).map_err(|e| DatasetError::io(&to, e))?;
+    }
+    Ok(())
 }
 
 /// Installs Fashion-MNIST (the embedded default's data) into `<data_root>/fashion-mnist` with

