@@ -1,0 +1,372 @@
+//! Where the runs run: here, one after another (the local launcher, `train::Preflight`), or as
+//! Slurm job arrays (`--launcher slurm`): one array per config, one array task per run folder,
+//! each running `adamp run <config> --only <label>/seed-<n>`, and `adamp report` as a job that
+//! depends on all of them (`afterany`), so the results folder ends with the same report.md.
+//!
+//! A submission checks everything it can before submitting anything: `sbatch` on the PATH, the
+//! configs (done by the caller), each script with `sbatch --test-only` (the partition, time
+//! limit, account, gres of `[launcher.slurm]`). If a submission fails half-way, the arrays
+//! already submitted are cancelled and the submission folder removed.
+
+pub mod script;
+pub mod slurm;
+pub mod submission;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{anyhow, Context, Result};
+
+use crate::cli::BadInput;
+use crate::config::{Experiment, LoadOptions};
+use crate::status::{disk_state, DiskState};
+use script::{ArrayJob, TaskCommand};
+use submission::{ArrayRecord, SubmissionRecord};
+
+/// `--launcher`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Launcher {
+    /// Run here, one run after another.
+    #[default]
+    Local,
+    /// Submit Slurm job arrays (`sbatch`) and a dependent report job.
+    Slurm,
+}
+
+/// One config to submit, with the options it was loaded with.
+#[derive(Debug, Clone)]
+pub struct ConfigJob {
+    /// The checked config.
+    pub experiment: Experiment,
+    /// Its profile merge, `--set`, `--seeds`, `--device` (repeated by every array task).
+    pub load: LoadOptions,
+}
+
+/// What was submitted.
+#[derive(Debug, Clone)]
+pub struct Submitted {
+    /// The submission folder (`<out>/slurm/<time>/`).
+    pub dir: PathBuf,
+    /// The record written there.
+    pub record: SubmissionRecord,
+    /// Runs left out because their folders hold finished runs.
+    pub finished: usize,
+}
+
+fn bad(message: String) -> anyhow::Error {
+    BadInput(anyhow!(message)).into()
+}
+
+/// Plan the arrays: every run of every config, split at `max_array_size`, each array submitting
+/// only the runs whose folders are not finished.
+pub fn plan(
+    jobs: &[ConfigJob],
+    out: &Path,
+    adamp: &Path,
+    max_array_size: usize,
+) -> (Vec<ArrayJob>, usize) {
+    let mut arrays = Vec::new();
+    let mut finished = 0;
+    for job in jobs {
+        let runs = job.experiment.runs();
+        let parts = script::split(runs.len(), max_array_size);
+        let several = parts.len() > 1;
+        for (k, part) in parts.into_iter().enumerate() {
+            let specs = &runs[part];
+            let mut indices = Vec::new();
+            for (i, spec) in specs.iter().enumerate() {
+                if matches!(disk_state(&spec.folder(out)), DiskState::Finished(_)) {
+                    finished += 1;
+                } else {
+                    indices.push(i);
+                }
+            }
+            if indices.is_empty() {
+                continue;
+            }
+            let name = if several {
+                format!("{}.part{k}", job.experiment.name)
+            } else {
+                job.experiment.name.clone()
+            };
+            arrays.push(ArrayJob {
+                name,
+                config: job.experiment.name.clone(),
+                runs: specs
+                    .iter()
+                    .map(|s| format!("{}/seed-{}", s.label, s.seed))
+                    .collect(),
+                indices,
+                settings: job
+                    .experiment
+                    .config
+                    .launcher
+                    .slurm
+                    .clone()
+                    .unwrap_or_default(),
+                command: TaskCommand {
+                    adamp: adamp.to_path_buf(),
+                    config: std::path::absolute(&job.experiment.path)
+                        .unwrap_or_else(|_| job.experiment.path.clone()),
+                    load: job.load.clone(),
+                    out: out.to_path_buf(),
+                },
+            });
+        }
+    }
+    (arrays, finished)
+}
+
+/// Submit `jobs` as Slurm job arrays writing into `out`, then the report job. `None` when every
+/// run is already finished (nothing submitted).
+pub fn submit(jobs: &[ConfigJob], out: &Path) -> Result<Option<Submitted>> {
+    if slurm::on_path("sbatch").is_none() {
+        return Err(bad(
+            "--launcher slurm: `sbatch` is not on the PATH; run this on a machine of the Slurm cluster (a login node), or leave out --launcher slurm to run here".into(),
+        ));
+    }
+    let out = std::path::absolute(out)
+        .with_context(|| format!("--out {}: cannot make it absolute", out.display()))?;
+    if out.starts_with("/tmp") || out.starts_with("/var/tmp") {
+        tracing::warn!(
+            "--out {}: under /tmp, which compute nodes usually do not share with this machine; on a cluster give --out a folder on a shared file system",
+            out.display()
+        );
+    }
+    let adamp = std::env::current_exe().context("finding the adamp binary to submit")?;
+    let workdir = std::env::current_dir().context("reading the working directory")?;
+    let (arrays, finished) = plan(jobs, &out, &adamp, slurm::max_array_size());
+    if arrays.is_empty() {
+        return Ok(None);
+    }
+    let dir = submission::create_folder(&out)?;
+    let result = write_and_submit(&arrays, &out, &adamp, &workdir, &dir);
+    match result {
+        Ok(record) => Ok(Some(Submitted {
+            dir,
+            record,
+            finished,
+        })),
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&dir);
+            Err(e)
+        }
+    }
+}
+
+/// Write the scripts and manifests, test each script, submit the arrays, then the report job;
+/// on a failure, cancel what was submitted.
+fn write_and_submit(
+    arrays: &[ArrayJob],
+    out: &Path,
+    adamp: &Path,
+    workdir: &Path,
+    dir: &Path,
+) -> Result<SubmissionRecord> {
+    let logs = dir.join("logs");
+    let mut scripts = Vec::new();
+    for array in arrays {
+        let manifest = dir.join(format!("{}.runs", array.name));
+        submission::write(&manifest, &submission::manifest_text(&array.runs))?;
+        let path = dir.join(format!("{}.sbatch", array.name));
+        submission::write(
+            &path,
+            &script::array_script(array, &manifest, &logs, workdir),
+        )?;
+        scripts.push(path);
+    }
+    let report = dir.join("report.sbatch");
+    submission::write(
+        &report,
+        &script::report_script(adamp, out, &arrays[0].settings, &logs, workdir),
+    )?;
+    for (array, path) in arrays.iter().zip(&scripts) {
+        slurm::test_only(path).map_err(|e| {
+            bad(format!(
+                "{}: [launcher.slurm] refused by Slurm ({e:#}); check launcher.slurm (partition, time, account, gres) in the config or its profile table",
+                array.command.config.display()
+            ))
+        })?;
+    }
+    let mut record = SubmissionRecord {
+        created: crate::record::resolved::utc_now(),
+        out: out.display().to_string(),
+        ..Default::default()
+    };
+    let submitted = (|| -> Result<()> {
+        for (array, path) in arrays.iter().zip(&scripts) {
+            let job_id = slurm::submit(path, &[])?;
+            record.arrays.push(ArrayRecord {
+                config: array.config.clone(),
+                name: array.name.clone(),
+                job_id,
+                runs: array.runs.clone(),
+                indices: array.indices.clone(),
+            });
+        }
+        let dependency = format!("--dependency=afterany:{}", record.job_ids().join(":"));
+        record.report_job = Some(slurm::submit(&report, &[dependency])?);
+        submission::save(dir, &record)
+    })();
+    if let Err(e) = submitted {
+        let mut ids = record.job_ids();
+        ids.extend(record.report_job.clone());
+        let cancelled = slurm::cancel(&ids);
+        return Err(e.context(match cancelled {
+            Ok(()) if ids.is_empty() => "nothing was submitted".to_string(),
+            Ok(()) => format!("submission undone: cancelled job(s) {}", ids.join(", ")),
+            Err(c) => format!(
+                "cancelling the job(s) already submitted ({}) failed too: {c:#}; cancel them by hand",
+                ids.join(", ")
+            ),
+        }));
+    }
+    Ok(record)
+}
+
+/// What to tell the user after a submission: the job ids and how to follow them.
+pub fn describe(submitted: &Submitted, out: &Path, status_args: &str) -> String {
+    let mut text = String::new();
+    for a in &submitted.record.arrays {
+        text.push_str(&format!(
+            "  job {} : {} ({} of {} run(s); array {})\n",
+            a.job_id,
+            a.name,
+            a.indices.len(),
+            a.runs.len(),
+            script::array_spec(&a.indices)
+        ));
+    }
+    let ids = submitted.record.job_ids().join(",");
+    if let Some(report) = &submitted.record.report_job {
+        text.push_str(&format!(
+            "  job {report} : adamp report {} (after the arrays)\n",
+            out.display()
+        ));
+    }
+    text.push_str(&format!(
+        "scripts, manifests and logs: {}\nfollow: squeue -j {ids} ; adamp status {status_args} ; sacct -j {ids} (with accounting)",
+        submitted.dir.display()
+    ));
+    text
+}
+
+/// `adamp run --launcher slurm` and the end of `adamp reproduce --launcher slurm`: submit, then
+/// say what was submitted (or build the report here when every run is finished).
+pub fn submit_and_report(
+    jobs: &[ConfigJob],
+    out: &Path,
+    force: bool,
+    only: Option<&str>,
+    status_args: &str,
+) -> Result<i32> {
+    if force {
+        return Err(bad(
+            "--force with --launcher slurm: a requeued array task would start its run over; remove the run folders to rerun them (or give another --out)".into(),
+        ));
+    }
+    if only.is_some() {
+        return Err(bad(
+            "--only with --launcher slurm: a submission takes every run of the config (finished ones are left out); --only is what each array task runs".into(),
+        ));
+    }
+    crate::cli::probe_writable(out).map_err(|e| anyhow::Error::from(BadInput(e)))?;
+    match submit(jobs, out)? {
+        None => {
+            eprintln!(
+                "slurm: every run in {} is finished; nothing submitted",
+                out.display()
+            );
+            let summary = crate::report::build_report(out)?;
+            eprintln!("report: {}", summary.report_path.display());
+        }
+        Some(submitted) => {
+            eprintln!(
+                "slurm: submitted {} job array(s) ({} run(s) already finished, left out):\n{}",
+                submitted.record.arrays.len(),
+                submitted.finished,
+                describe(&submitted, out, status_args)
+            );
+            for a in &submitted.record.arrays {
+                println!("{}", a.job_id);
+            }
+            if let Some(r) = &submitted.record.report_job {
+                println!("{r}");
+            }
+        }
+    }
+    Ok(0)
+}
+
+/// `adamp reproduce --launcher slurm`: every config of the profile must load (nothing is
+/// submitted otherwise), then one array per config and the report job.
+pub fn reproduce_on_slurm(options: &crate::reproduce::ReproduceOptions) -> Result<i32> {
+    let selection = crate::reproduce::select(options)?;
+    if !selection.failed.is_empty() {
+        let list: Vec<String> = selection.failed.iter().map(|f| f.detail.clone()).collect();
+        return Err(bad(format!(
+            "nothing submitted: {} config(s) do not load: {}",
+            list.len(),
+            list.join("; ")
+        )));
+    }
+    let jobs: Vec<ConfigJob> = selection
+        .experiments
+        .into_iter()
+        .map(|(experiment, load)| ConfigJob { experiment, load })
+        .collect();
+    let mut status_args = format!("{} --profile {}", selection.out.display(), options.profile);
+    if options.configs_dir != Path::new("configs") {
+        status_args.push_str(&format!(" --configs {}", options.configs_dir.display()));
+    }
+    for o in &options.only {
+        status_args.push_str(&format!(" --only {o}"));
+    }
+    submit_and_report(&jobs, &selection.out, options.force, None, &status_args)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::train::{self, RunOptions, RunStatus};
+
+    #[test]
+    fn plans_split_at_max_array_size_and_leave_out_finished_runs() {
+        let config = Path::new(env!("CARGO_MANIFEST_DIR")).join("../configs/toy3d.toml");
+        let load = LoadOptions {
+            sets: vec!["training.steps=3".into()],
+            ..Default::default()
+        };
+        let experiment = crate::config::load(&config, &load).unwrap();
+        let runs = experiment.runs();
+        assert_eq!(runs.len(), 3);
+        let out = tempfile::tempdir().unwrap();
+        let mut options = RunOptions::new(out.path());
+        options.progress = false;
+        let done = train::run(&runs[1], &options).unwrap();
+        assert_eq!(done.status, RunStatus::Completed);
+
+        let jobs = [ConfigJob { experiment, load }];
+        let (arrays, finished) = plan(&jobs, out.path(), Path::new("/bin/adamp"), 2);
+        assert_eq!(finished, 1);
+        let names: Vec<&str> = arrays.iter().map(|a| a.name.as_str()).collect();
+        assert_eq!(names, ["toy3d.part0", "toy3d.part1"]);
+        assert_eq!(arrays[0].runs.len(), 2);
+        assert_eq!(
+            arrays[0].indices,
+            [0],
+            "the finished run (index 1) is left out"
+        );
+        assert_eq!(arrays[1].runs, [format!("{}/seed-0", runs[2].label)]);
+        assert_eq!(arrays[1].indices, [0]);
+        assert!(arrays[0].command.config.is_absolute());
+        assert_eq!(
+            arrays[0].command.args()[2..6],
+            [
+                "--set",
+                "training.steps=3",
+                "--out",
+                &out.path().display().to_string()
+            ]
+        );
+    }
+}
