@@ -187,7 +187,8 @@ pub fn tally(states: &[RunState]) -> String {
 pub fn print_status(options: &ReproduceOptions) -> Result<i32> {
     let states = status(options)?;
     for s in &states {
-        println!("{:<10} {:<44} {}", s.state, s.run, s.detail);
+        let line = format!("{:<10} {:<44} {}", s.state, s.run, s.detail);
+        println!("{}", line.trim_end());
     }
     println!("{}", tally(&states));
     Ok(0)

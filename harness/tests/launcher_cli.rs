@@ -70,6 +70,25 @@ fn only_runs_one_run_folder_and_names_the_choices_when_wrong() {
         !out.join("report.md").exists(),
         "one run of many builds no report"
     );
+    // Where a run is launched is not part of its config: other [launcher.slurm] resources find
+    // the same finished run.
+    let (code, _, stderr) = adamp(
+        &[
+            "run",
+            "configs/toy3d.toml",
+            "--set",
+            "training.steps=5",
+            "--set",
+            "launcher.slurm.partition=\"gpu\"",
+            "--only",
+            "momentum_wd/seed-0",
+            "--out",
+            out_s,
+        ],
+        None,
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("already finished, skipped"), "{stderr}");
 }
 
 #[test]

@@ -233,6 +233,46 @@ mod tests {
     }
 
     #[test]
+    fn a_profile_overrides_the_table_key_by_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("toy.toml");
+        let mut text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../configs/toy3d.toml"
+        ))
+        .unwrap();
+        text.push_str(
+            "\n[launcher.slurm]\npartition = \"cpu\"\ntime = \"10\"\n\n[profiles.big.launcher.slurm]\npartition = \"gpu\"\ngres = \"gpu:1\"\n",
+        );
+        std::fs::write(&path, text).unwrap();
+        let load = |profile: Option<&str>| {
+            crate::config::load(
+                &path,
+                &crate::config::LoadOptions {
+                    profile: profile.map(str::to_string),
+                    ..Default::default()
+                },
+            )
+            .unwrap()
+            .config
+            .launcher
+            .slurm
+            .unwrap()
+        };
+        let plain = load(None);
+        assert_eq!(plain.partition.as_deref(), Some("cpu"));
+        assert_eq!(plain.gres, None);
+        let big = load(Some("big"));
+        assert_eq!(big.partition.as_deref(), Some("gpu"));
+        assert_eq!(big.gres.as_deref(), Some("gpu:1"));
+        assert_eq!(
+            big.time.as_deref(),
+            Some("10"),
+            "keys the profile leaves alone stay"
+        );
+    }
+
+    #[test]
     fn slurm_time_formats_are_accepted_and_others_refused() {
         for ok in ["30", "30:00", "12:00:00", "2-00", "2-12:00", "1-00:00:00"] {
             assert!(is_time(ok), "{ok}");

@@ -236,7 +236,9 @@ pub fn describe(submitted: &Submitted, out: &Path, status_args: &str) -> String 
             script::array_spec(&a.indices)
         ));
     }
-    let ids = submitted.record.job_ids().join(",");
+    let mut ids = submitted.record.job_ids();
+    ids.extend(submitted.record.report_job.clone());
+    let ids = ids.join(",");
     if let Some(report) = &submitted.record.report_job {
         text.push_str(&format!(
             "  job {report} : adamp report {} (after the arrays)\n",
