@@ -11,7 +11,8 @@
 //!   and ends with the same rows as an uninterrupted local run, while a run warned of its time
 //!   limit (`scancel --signal=USR1 --batch`, what `--signal=B:USR1@N` sends) checkpoints and
 //!   requeues itself;
-//! - a submission Slurm refuses (an unknown partition) submits nothing.
+//! - a submission Slurm refuses (an unknown partition) submits nothing, nor does one whose runs
+//!   an earlier submission still has queued or running.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -286,6 +287,14 @@ fn a_cancelled_task_resumes_when_resubmitted_and_a_warned_one_requeues_itself() 
     assert_eq!(code, 0, "{stderr}");
     let jobs = job_ids(&stdout);
     let array = &jobs[0];
+    // Submitted again while its tasks are queued or running: nothing is submitted twice.
+    let (code, stdout, stderr) = adamp(&submit);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.is_empty(), "{stdout}");
+    assert!(
+        stderr.contains("nothing submitted: 0 run(s) finished, 2 still queued or running"),
+        "{stderr}"
+    );
     let cancelled = out.join("toy2d_long/momentum_0.9/seed-0");
     let warned = out.join("toy2d_long/sgdp_0.9/seed-0");
     // Both runs are under way once both have a checkpoint.

@@ -12,6 +12,7 @@ pub mod script;
 pub mod slurm;
 pub mod submission;
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, Context, Result};
@@ -48,8 +49,17 @@ pub struct Submitted {
     pub dir: PathBuf,
     /// The record written there.
     pub record: SubmissionRecord,
-    /// Runs left out because their folders hold finished runs.
+    /// Runs left out.
+    pub left_out: LeftOut,
+}
+
+/// Runs a submission leaves out.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LeftOut {
+    /// Their folders hold finished runs.
     pub finished: usize,
+    /// A task of an earlier submission is still queued or running them.
+    pub queued: usize,
 }
 
 fn bad(message: String) -> anyhow::Error {
@@ -57,15 +67,17 @@ fn bad(message: String) -> anyhow::Error {
 }
 
 /// Plan the arrays: every run of every config, split at `max_array_size`, each array submitting
-/// only the runs whose folders are not finished.
+/// only the runs whose folders are not finished and that no earlier task still has queued or
+/// running (`queued`: run ids).
 pub fn plan(
     jobs: &[ConfigJob],
     out: &Path,
     adamp: &Path,
     max_array_size: usize,
-) -> (Vec<ArrayJob>, usize) {
+    queued: &BTreeSet<String>,
+) -> (Vec<ArrayJob>, LeftOut) {
     let mut arrays = Vec::new();
-    let mut finished = 0;
+    let mut left_out = LeftOut::default();
     for job in jobs {
         let runs = job.experiment.runs();
         let parts = script::split(runs.len(), max_array_size);
@@ -75,7 +87,9 @@ pub fn plan(
             let mut indices = Vec::new();
             for (i, spec) in specs.iter().enumerate() {
                 if matches!(disk_state(&spec.folder(out)), DiskState::Finished(_)) {
-                    finished += 1;
+                    left_out.finished += 1;
+                } else if queued.contains(&spec.run_id()) {
+                    left_out.queued += 1;
                 } else {
                     indices.push(i);
                 }
@@ -113,12 +127,32 @@ pub fn plan(
             });
         }
     }
-    (arrays, finished)
+    (arrays, left_out)
 }
 
-/// Submit `jobs` as Slurm job arrays writing into `out`, then the report job. `None` when every
-/// run is already finished (nothing submitted).
-pub fn submit(jobs: &[ConfigJob], out: &Path) -> Result<Option<Submitted>> {
+/// The run ids that a task of an earlier submission into `out` still has queued or running.
+fn queued_runs(out: &Path) -> BTreeSet<String> {
+    let records = submission::load_all(out).unwrap_or_else(|e| {
+        tracing::warn!("{e:#}; earlier submissions are not checked for queued runs");
+        Vec::new()
+    });
+    let ids: Vec<String> = records.iter().flat_map(|r| r.job_ids()).collect();
+    let states = slurm::queue_states(&ids).unwrap_or_default();
+    records
+        .iter()
+        .flat_map(|r| r.tasks())
+        .filter(|(_, job, index)| {
+            states
+                .get(&(job.clone(), *index))
+                .is_some_and(|s| slurm::is_live(s))
+        })
+        .map(|(run, _, _)| run)
+        .collect()
+}
+
+/// Submit `jobs` as Slurm job arrays writing into `out`, then the report job. `Err(left out)`
+/// when every run is finished or still queued (nothing submitted).
+pub fn submit(jobs: &[ConfigJob], out: &Path) -> Result<std::result::Result<Submitted, LeftOut>> {
     if slurm::on_path("sbatch").is_none() {
         return Err(bad(
             "--launcher slurm: `sbatch` is not on the PATH; run this on a machine of the Slurm cluster (a login node), or leave out --launcher slurm to run here".into(),
@@ -134,17 +168,18 @@ pub fn submit(jobs: &[ConfigJob], out: &Path) -> Result<Option<Submitted>> {
     }
     let adamp = std::env::current_exe().context("finding the adamp binary to submit")?;
     let workdir = std::env::current_dir().context("reading the working directory")?;
-    let (arrays, finished) = plan(jobs, &out, &adamp, slurm::max_array_size());
+    let queued = queued_runs(&out);
+    let (arrays, left_out) = plan(jobs, &out, &adamp, slurm::max_array_size(), &queued);
     if arrays.is_empty() {
-        return Ok(None);
+        return Ok(Err(left_out));
     }
     let dir = submission::create_folder(&out)?;
     let result = write_and_submit(&arrays, &out, &adamp, &workdir, &dir);
     match result {
-        Ok(record) => Ok(Some(Submitted {
+        Ok(record) => Ok(Ok(Submitted {
             dir,
             record,
-            finished,
+            left_out,
         })),
         Err(e) => {
             let _ = std::fs::remove_dir_all(&dir);
@@ -273,7 +308,13 @@ pub fn submit_and_report(
     }
     crate::cli::probe_writable(out).map_err(|e| anyhow::Error::from(BadInput(e)))?;
     match submit(jobs, out)? {
-        None => {
+        Err(left_out) if left_out.queued > 0 => {
+            eprintln!(
+                "slurm: nothing submitted: {} run(s) finished, {} still queued or running from an earlier submission (adamp status {status_args})",
+                left_out.finished, left_out.queued
+            );
+        }
+        Err(_) => {
             eprintln!(
                 "slurm: every run in {} is finished; nothing submitted",
                 out.display()
@@ -281,11 +322,12 @@ pub fn submit_and_report(
             let summary = crate::report::build_report(out)?;
             eprintln!("report: {}", summary.report_path.display());
         }
-        Some(submitted) => {
+        Ok(submitted) => {
             eprintln!(
-                "slurm: submitted {} job array(s) ({} run(s) already finished, left out):\n{}",
+                "slurm: submitted {} job array(s) ({} run(s) already finished, {} still queued from an earlier submission: left out):\n{}",
                 submitted.record.arrays.len(),
-                submitted.finished,
+                submitted.left_out.finished,
+                submitted.left_out.queued,
                 describe(&submitted, out, status_args)
             );
             for a in &submitted.record.arrays {
@@ -348,8 +390,20 @@ mod tests {
         assert_eq!(done.status, RunStatus::Completed);
 
         let jobs = [ConfigJob { experiment, load }];
-        let (arrays, finished) = plan(&jobs, out.path(), Path::new("/bin/adamp"), 2);
-        assert_eq!(finished, 1);
+        let (arrays, left_out) = plan(
+            &jobs,
+            out.path(),
+            Path::new("/bin/adamp"),
+            2,
+            &BTreeSet::new(),
+        );
+        assert_eq!(
+            left_out,
+            LeftOut {
+                finished: 1,
+                queued: 0
+            }
+        );
         let names: Vec<&str> = arrays.iter().map(|a| a.name.as_str()).collect();
         assert_eq!(names, ["toy3d.part0", "toy3d.part1"]);
         assert_eq!(arrays[0].runs.len(), 2);
@@ -360,6 +414,18 @@ mod tests {
         );
         assert_eq!(arrays[1].runs, [format!("{}/seed-0", runs[2].label)]);
         assert_eq!(arrays[1].indices, [0]);
+        // A run an earlier task still has queued is left out too (no second task on its folder).
+        let queued = BTreeSet::from([runs[2].run_id()]);
+        let (only_first, left_out) = plan(&jobs, out.path(), Path::new("/bin/adamp"), 2, &queued);
+        assert_eq!(
+            left_out,
+            LeftOut {
+                finished: 1,
+                queued: 1
+            }
+        );
+        assert_eq!(only_first.len(), 1);
+        assert_eq!(only_first[0].name, "toy3d.part0");
         assert!(arrays[0].command.config.is_absolute());
         assert_eq!(
             arrays[0].command.args()[2..6],

@@ -125,6 +125,24 @@ pub fn queue_states(job_ids: &[String]) -> Result<BTreeMap<(String, usize), Stri
     Ok(states)
 }
 
+/// Whether a scheduler state means the task will still run or is running.
+pub fn is_live(state: &str) -> bool {
+    matches!(
+        state,
+        "PENDING"
+            | "CONFIGURING"
+            | "RUNNING"
+            | "COMPLETING"
+            | "REQUEUED"
+            | "REQUEUE_HOLD"
+            | "REQUEUE_FED"
+            | "RESIZING"
+            | "SUSPENDED"
+            | "STAGE_OUT"
+            | "SIGNALING"
+    )
+}
+
 /// The final state of each array task from `sacct`, when accounting answers (it needs
 /// slurmdbd); `None` when it does not.
 pub fn accounting_states(job_ids: &[String]) -> Option<BTreeMap<(String, usize), String>> {
