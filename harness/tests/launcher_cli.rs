@@ -98,6 +98,24 @@ fn slurm_submissions_refuse_bad_input_before_writing_anything() {
     let out_s = out.to_str().unwrap();
     let empty_path = dir.path().join("bin");
     std::fs::create_dir(&empty_path).unwrap();
+    let spaced = dir.path().join("with space");
+    let (code, _, stderr) = adamp(
+        &[
+            "run",
+            "configs/toy3d.toml",
+            "--out",
+            spaced.to_str().unwrap(),
+            "--launcher",
+            "slurm",
+        ],
+        Some(&empty_path),
+    );
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("holds a space, which #SBATCH lines"),
+        "{stderr}"
+    );
+    assert!(!spaced.exists());
     let cases: [(&[&str], &str); 5] = [
         (
             &[

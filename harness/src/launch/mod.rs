@@ -153,6 +153,15 @@ fn queued_runs(out: &Path) -> BTreeSet<String> {
 /// Submit `jobs` as Slurm job arrays writing into `out`, then the report job. `Err(left out)`
 /// when every run is finished or still queued (nothing submitted).
 pub fn submit(jobs: &[ConfigJob], out: &Path) -> Result<std::result::Result<Submitted, LeftOut>> {
+    let workdir = std::env::current_dir().context("reading the working directory")?;
+    for (what, path) in [("--out", out), ("the working directory", workdir.as_path())] {
+        if path.to_string_lossy().chars().any(char::is_whitespace) {
+            return Err(bad(format!(
+                "--launcher slurm: {what} {:?} holds a space, which #SBATCH lines (--output, --chdir) cannot; use a path without spaces",
+                path.display()
+            )));
+        }
+    }
     if slurm::on_path("sbatch").is_none() {
         return Err(bad(
             "--launcher slurm: `sbatch` is not on the PATH; run this on a machine of the Slurm cluster (a login node), or leave out --launcher slurm to run here".into(),
@@ -167,7 +176,6 @@ pub fn submit(jobs: &[ConfigJob], out: &Path) -> Result<std::result::Result<Subm
         );
     }
     let adamp = std::env::current_exe().context("finding the adamp binary to submit")?;
-    let workdir = std::env::current_dir().context("reading the working directory")?;
     let queued = queued_runs(&out);
     let (arrays, left_out) = plan(jobs, &out, &adamp, slurm::max_array_size(), &queued);
     if arrays.is_empty() {

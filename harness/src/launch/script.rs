@@ -193,9 +193,13 @@ exit "$rc"
     )
 }
 
+/// The report job's time limit (`--time`, minutes).
+pub const REPORT_TIME: &str = "30";
+
 /// The report job's script: `adamp report <out>` once the arrays are done (the dependency is
-/// given on the `sbatch` command line). It asks only for the partition and account of
-/// `settings`: the report needs one CPU for a few seconds.
+/// given on the `sbatch` command line). It asks for the partition and account of `settings`,
+/// one CPU and [`REPORT_TIME`] (clusters that require a time limit get one): the report reads
+/// CSVs and draws plots, a minute at most.
 pub fn report_script(
     adamp: &Path,
     out: &Path,
@@ -204,7 +208,7 @@ pub fn report_script(
     workdir: &Path,
 ) -> String {
     format!(
-        "#!/bin/bash\n# Written by `adamp --launcher slurm`: report.md and the plots of {out_shown} once every\n# array of this submission has ended.\n#SBATCH --job-name=adamp-report\n#SBATCH --output={logs}/report-%j.out\n#SBATCH --chdir={workdir}\n{resources}exec {adamp} report {out}\n",
+        "#!/bin/bash\n# Written by `adamp --launcher slurm`: report.md and the plots of {out_shown} once every\n# array of this submission has ended.\n#SBATCH --job-name=adamp-report\n#SBATCH --output={logs}/report-%j.out\n#SBATCH --chdir={workdir}\n#SBATCH --time={REPORT_TIME}\n{resources}exec {adamp} report {out}\n",
         out_shown = out.display(),
         logs = logs.display(),
         workdir = workdir.display(),
@@ -306,6 +310,7 @@ mod tests {
         );
         assert!(text.contains("#SBATCH --partition=gpu\n"), "{text}");
         assert!(!text.contains("gres"), "{text}");
+        assert!(text.contains("#SBATCH --time=30\n"), "{text}");
         assert!(text.ends_with("exec /bin/adamp report /r\n"), "{text}");
     }
 }
