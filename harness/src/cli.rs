@@ -1,4 +1,4 @@
-//! The `adamp` command line: `run`, `reproduce`, `report`, `list`.
+//! The `adamp` command line: `run`, `reproduce`, `status`, `report`, `list`.
 
 use std::path::{Path, PathBuf};
 
@@ -6,6 +6,7 @@ use anyhow::Result;
 use clap::{Parser, Subcommand};
 
 use crate::config::{self, optimizer::OPTIMIZER_KINDS, schedule::SCHEDULE_KINDS, LoadOptions};
+use crate::launch::Launcher;
 use crate::reproduce::{self, ReproduceOptions, PROFILES};
 use crate::train::{self, RunOptions, RunStatus};
 
@@ -47,6 +48,12 @@ pub enum Command {
         /// Never draw progress bars.
         #[arg(long)]
         no_progress: bool,
+        /// Run only this run folder, `<label>/seed-<n>` (what a Slurm array task runs); no report.
+        #[arg(long, value_name = "LABEL/seed-N")]
+        only: Option<String>,
+        /// Run here (local) or submit a Slurm job array (slurm; see `[launcher.slurm]`).
+        #[arg(long, value_enum, default_value_t)]
+        launcher: Launcher,
     },
     /// Run every config of a profile, then build the report (what `make reproduce-all` calls).
     Reproduce {
@@ -68,6 +75,23 @@ pub enum Command {
         /// Never draw progress bars.
         #[arg(long)]
         no_progress: bool,
+        /// Run here (local) or submit one Slurm job array per config and a report job (slurm).
+        #[arg(long, value_enum, default_value_t)]
+        launcher: Launcher,
+    },
+    /// Every expected run of a profile: completed, diverged, running, pending, failed, missing.
+    Status {
+        /// The results folder (default: results, results/quick or results/paper).
+        results: Option<PathBuf>,
+        /// The profile whose runs are expected.
+        #[arg(long, default_value = "embedded")]
+        profile: String,
+        /// Only these configs or task kinds (repeatable).
+        #[arg(long)]
+        only: Vec<String>,
+        /// Folder of config files.
+        #[arg(long, default_value = "configs")]
+        configs: PathBuf,
     },
     /// Rebuild report.md and the plots from a results folder.
     Report {
@@ -114,6 +138,8 @@ pub enum DataAction {
 pub const EXIT_BAD_INPUT: i32 = 2;
 /// Exit code when some run failed.
 pub const EXIT_FAILED: i32 = 1;
+/// Exit code when SIGTERM/SIGUSR1 stopped a run after writing its checkpoint ([`crate::stop`]).
+pub const EXIT_STOPPED: i32 = 3;
 
 /// An error found before any run started (a config, a task's settings, its data, the device,
 /// the output folder): bad input, exit code [`EXIT_BAD_INPUT`].
@@ -161,6 +187,8 @@ fn dispatch(cli: Cli) -> Result<i32> {
             profile,
             force,
             no_progress,
+            only,
+            launcher,
         } => {
             let out = out.unwrap_or_else(|| {
                 reproduce::default_out(profile.as_deref().unwrap_or("embedded"))
@@ -171,7 +199,30 @@ fn dispatch(cli: Cli) -> Result<i32> {
                 seeds,
                 device,
             };
-            run_config(&config, &options, &out, force, !no_progress)
+            if launcher == Launcher::Slurm {
+                let experiment = config::load(&config, &options)?;
+                let job = crate::launch::ConfigJob {
+                    experiment,
+                    load: options,
+                };
+                let status = format!("{} --only {}", out.display(), job.experiment.name);
+                return crate::launch::submit_and_report(
+                    &[job],
+                    &out,
+                    force,
+                    only.as_deref(),
+                    &status,
+                );
+            }
+            crate::stop::install()?;
+            run_config(
+                &config,
+                &options,
+                &out,
+                force,
+                !no_progress,
+                only.as_deref(),
+            )
         }
         Command::Reproduce {
             profile,
@@ -180,11 +231,12 @@ fn dispatch(cli: Cli) -> Result<i32> {
             out,
             configs,
             no_progress,
+            launcher,
         } => {
             if let Some(out) = &out {
                 before_any_run(probe_writable(out))?;
             }
-            let summary = reproduce::reproduce(&ReproduceOptions {
+            let options = ReproduceOptions {
                 profile,
                 only,
                 force,
@@ -192,7 +244,12 @@ fn dispatch(cli: Cli) -> Result<i32> {
                 configs_dir: configs,
                 progress: !no_progress,
                 report: true,
-            })?;
+            };
+            if launcher == Launcher::Slurm {
+                return crate::launch::reproduce_on_slurm(&options);
+            }
+            crate::stop::install()?;
+            let summary = reproduce::reproduce(&options)?;
             eprintln!(
                 "reproduce: {} run(s) into {}",
                 summary.results.len(),
@@ -202,7 +259,10 @@ fn dispatch(cli: Cli) -> Result<i32> {
                 eprintln!("  {:<10} {}  {}", r.status, r.run, r.detail);
             }
             let failed = summary.failed();
-            if failed.is_empty() {
+            if crate::stop::requested() {
+                eprintln!("reproduce: stopped by a signal; running it again resumes");
+                Ok(EXIT_STOPPED)
+            } else if failed.is_empty() {
                 Ok(0)
             } else {
                 eprintln!(
@@ -217,6 +277,20 @@ fn dispatch(cli: Cli) -> Result<i32> {
                 Ok(EXIT_FAILED)
             }
         }
+        Command::Status {
+            results,
+            profile,
+            only,
+            configs,
+        } => crate::status::print_status(&ReproduceOptions {
+            profile,
+            only,
+            force: false,
+            out: results,
+            configs_dir: configs,
+            progress: false,
+            report: false,
+        }),
         Command::Report { results } => {
             let summary = crate::report::build_report(&results)?;
             eprintln!(
@@ -277,9 +351,13 @@ fn run_config(
     out: &Path,
     force: bool,
     progress: bool,
+    only: Option<&str>,
 ) -> Result<i32> {
     let experiment = config::load(path, options)?;
-    let runs = experiment.runs();
+    let mut runs = experiment.runs();
+    if let Some(only) = only {
+        runs = before_any_run(only_run(runs, path, only))?;
+    }
     let preflight = before_any_run(train::Preflight::new(&runs))?;
     before_any_run(probe_writable(out))?;
     let run_options = RunOptions {
@@ -301,7 +379,7 @@ fn run_config(
                 eprintln!("{}: already finished, skipped (--force reruns)", o.run)
             }
             RunStatus::Interrupted { step } => {
-                eprintln!("{}: interrupted at step {step}", o.run)
+                eprintln!("{}: stopped at step {step} (checkpoint written)", o.run)
             }
         },
         Err(e) => {
@@ -313,7 +391,43 @@ fn run_config(
             failed.push(spec.run_id());
         }
     });
-    // The plots and report.md of the results folder (this config's plots included).
+    if crate::stop::requested() {
+        return Ok(EXIT_STOPPED);
+    }
+    // With --only this is one run of many (a Slurm array task): the report comes after all.
+    if only.is_none() {
+        report_after_run(out);
+    }
+    if failed.is_empty() {
+        Ok(0)
+    } else {
+        eprintln!("failed: {}", failed.join(", "));
+        Ok(EXIT_FAILED)
+    }
+}
+
+/// The one run of `runs` that `--only <label>/seed-<n>` names.
+fn only_run(runs: Vec<config::RunSpec>, path: &Path, only: &str) -> Result<Vec<config::RunSpec>> {
+    let names: Vec<String> = runs
+        .iter()
+        .map(|r| format!("{}/seed-{}", r.label, r.seed))
+        .collect();
+    match names.iter().position(|n| n == only) {
+        Some(i) => Ok(vec![runs[i].clone()]),
+        None => Err(config::ConfigError::new(
+            path,
+            "--only",
+            format!(
+                "no run `{only}` in this config; expected <label>/seed-<n>, one of: {}",
+                names.join(", ")
+            ),
+        )
+        .into()),
+    }
+}
+
+/// The plots and report.md of the results folder (this config's plots included).
+fn report_after_run(out: &Path) {
     match crate::report::build_report(out) {
         Ok(summary) => eprintln!(
             "report: {} ({} run(s))",
@@ -325,16 +439,10 @@ fn run_config(
             format!("{e:#}").replace('\n', " ")
         ),
     }
-    if failed.is_empty() {
-        Ok(0)
-    } else {
-        eprintln!("failed: {}", failed.join(", "));
-        Ok(EXIT_FAILED)
-    }
 }
 
 /// Fail early, writing nothing, when `out` is not a folder we could create.
-fn probe_writable(out: &Path) -> Result<()> {
+pub(crate) fn probe_writable(out: &Path) -> Result<()> {
     let mut existing = out;
     while !existing.exists() {
         match existing.parent() {

@@ -8,10 +8,13 @@
 pub mod checkpoint;
 pub mod cli;
 pub mod config;
+pub mod launch;
 pub mod lock;
 pub mod plots;
 pub mod record;
 pub mod report;
 pub mod reproduce;
+pub mod status;
+pub mod stop;
 pub mod tasks;
 pub mod train;

@@ -116,8 +116,20 @@ pub fn default_out(profile: &str) -> PathBuf {
     }
 }
 
-/// Run every selected config of the profile, then build the report.
-pub fn reproduce(options: &ReproduceOptions) -> Result<ReproduceSummary> {
+/// The configs a reproduction runs: the profile's, loaded and checked, `--only` applied.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    /// The results folder.
+    pub out: PathBuf,
+    /// Each selected config with the options it was loaded with (its profile merge).
+    pub experiments: Vec<(Experiment, LoadOptions)>,
+    /// The configs that did not load (status `failed`).
+    pub failed: Vec<RunResult>,
+}
+
+/// Load every config of the profile and apply `--only`; an unknown profile or `--only` name is
+/// bad input.
+pub fn select(options: &ReproduceOptions) -> Result<Selection> {
     let command_line =
         |key: &str, message: String| ConfigError::new(Path::new("<command line>"), key, message);
     if !PROFILES.contains(&options.profile.as_str()) {
@@ -136,21 +148,18 @@ pub fn reproduce(options: &ReproduceOptions) -> Result<ReproduceSummary> {
         .clone()
         .unwrap_or_else(|| default_out(&options.profile));
     let files = profile_configs(&options.configs_dir, &options.profile)?;
-    let mut summary = ReproduceSummary {
-        out: out.clone(),
-        ..Default::default()
-    };
-    let mut experiments: Vec<Experiment> = Vec::new();
+    let mut failed = Vec::new();
+    let mut experiments: Vec<(Experiment, LoadOptions)> = Vec::new();
     for (file, profile) in &files {
         let load_options = LoadOptions {
             profile: profile.clone(),
             ..LoadOptions::default()
         };
         match config::load(file, &load_options) {
-            Ok(e) => experiments.push(e),
+            Ok(e) => experiments.push((e, load_options)),
             Err(e) => {
                 tracing::error!("{e}");
-                summary.results.push(RunResult {
+                failed.push(RunResult {
                     run: file.display().to_string(),
                     status: "failed".into(),
                     detail: e.to_string(),
@@ -161,7 +170,7 @@ pub fn reproduce(options: &ReproduceOptions) -> Result<ReproduceSummary> {
     if !options.only.is_empty() {
         let known: Vec<String> = experiments
             .iter()
-            .flat_map(|e| [e.name.clone(), e.task.kind().to_string()])
+            .flat_map(|(e, _)| [e.name.clone(), e.task.kind().to_string()])
             .collect();
         for o in &options.only {
             if !known.contains(o) {
@@ -171,7 +180,7 @@ pub fn reproduce(options: &ReproduceOptions) -> Result<ReproduceSummary> {
                         "no config or task of that name; available: {}",
                         experiments
                             .iter()
-                            .map(|e| e.name.as_str())
+                            .map(|(e, _)| e.name.as_str())
                             .collect::<Vec<_>>()
                             .join(", ")
                     ),
@@ -179,17 +188,35 @@ pub fn reproduce(options: &ReproduceOptions) -> Result<ReproduceSummary> {
                 .into());
             }
         }
-        experiments.retain(|e| {
+        experiments.retain(|(e, _)| {
             options.only.contains(&e.name) || options.only.iter().any(|o| o == e.task.kind())
         });
     }
+    Ok(Selection {
+        out,
+        experiments,
+        failed,
+    })
+}
+
+/// Run every selected config of the profile, then build the report.
+pub fn reproduce(options: &ReproduceOptions) -> Result<ReproduceSummary> {
+    let Selection {
+        out,
+        experiments,
+        failed,
+    } = select(options)?;
+    let mut summary = ReproduceSummary {
+        out: out.clone(),
+        results: failed,
+    };
     let run_options = RunOptions {
         out: out.clone(),
         force: options.force,
         progress: options.progress,
         stop_after: None,
     };
-    for experiment in &experiments {
+    for (experiment, _) in &experiments {
         let runs = experiment.runs();
         // Checks that need the data, once per config: a config whose first task cannot be
         // built (data missing, a batch larger than the dataset) starts none of its runs.

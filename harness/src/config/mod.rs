@@ -4,6 +4,7 @@
 
 pub mod device;
 pub mod error;
+pub mod launcher;
 pub mod optimizer;
 pub mod overrides;
 mod parse_error;
@@ -18,6 +19,7 @@ use adamp_task_api::TaskSettings;
 
 pub use device::DeviceSpec;
 pub use error::ConfigError;
+pub use launcher::{LauncherConfig, SlurmSettings};
 pub use optimizer::OptimizerEntry;
 pub use schedule::ScheduleConfig;
 pub use schema::{ConfigFile, ReportConfig, Scale, ScheduleUnit, SweepPoint, TrainingConfig};

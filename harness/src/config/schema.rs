@@ -9,6 +9,7 @@
 //! [training.lr_schedule]     # kind = "constant" | "step" | "multistep" | "cosine", warmup
 //! [[optimizers]]             # kind = "sgd" | "sgdp" | "adam" | "adamw" | "adamp", label, ...
 //! [report]                   # what the report does with this config (see the contract)
+//! [launcher.slurm]           # partition, gres, cpus_per_task, mem, time, account, extra
 //! [profiles.quick]           # a partial config merged over this one by `--profile quick`
 //! ```
 
@@ -16,6 +17,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::launcher::LauncherConfig;
 use super::optimizer::OptimizerEntry;
 use super::schedule::ScheduleConfig;
 
@@ -49,6 +51,9 @@ pub struct ConfigFile {
     pub optimizers: Vec<OptimizerEntry>,
     /// How the report presents this config.
     pub report: ReportConfig,
+    /// Where the runs are launched: `[launcher.slurm]` resources (see [`super::launcher`]).
+    #[serde(default, skip_serializing_if = "LauncherConfig::is_empty")]
+    pub launcher: LauncherConfig,
     /// Partial configs merged over this one by `--profile <name>` (e.g. `quick`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub profiles: BTreeMap<String, toml::Table>,

@@ -63,6 +63,9 @@ pub fn load_with(
     config.model = filled.model;
     config.data = filled.data;
     check_runs(path, &config)?;
+    if let Some(slurm) = &config.launcher.slurm {
+        slurm.check(path)?;
+    }
     check_training(path, &config, task.as_ref())?;
     let labels = check_optimizers(path, &config)?;
     check_report(path, &config, task.as_ref(), &labels, resolved)?;

@@ -29,6 +29,8 @@ pub fn config_table(spec: &RunSpec) -> Result<toml::Table> {
     let mut config = spec.config.clone();
     config.meta = None;
     config.profiles.clear();
+    // Where a run was launched does not change what it computes.
+    config.launcher = Default::default();
     match toml::Value::try_from(&config).context("serialising the resolved config")? {
         toml::Value::Table(t) => Ok(t),
         other => anyhow::bail!(

@@ -59,7 +59,8 @@ pub enum RunStatus {
     },
     /// The folder already held a finished run (completed or diverged) of the same config.
     Skipped,
-    /// The `stop_after` hook fired at `step` (tests only).
+    /// Stopped at `step` with a checkpoint: by SIGTERM/SIGUSR1 ([`crate::stop`]), or by the
+    /// `stop_after` test hook.
     Interrupted {
         /// Steps taken when it stopped.
         step: u64,
@@ -152,6 +153,9 @@ pub fn run_task(
     let mut optimizers = build_optimizers(spec, &sets)?;
     let plan = Plan::new(spec, task.as_ref())?;
     let folder = spec.folder(&options.out);
+    if crate::stop::requested() {
+        anyhow::bail!("not started: the process was asked to stop (SIGTERM/SIGUSR1)");
+    }
     let outcome = |status, evals, detail: String| RunOutcome {
         run: spec.run_id(),
         folder: folder.clone(),
@@ -236,7 +240,7 @@ enum End {
     Completed(Vec<(String, f64)>),
     /// Something was not finite at `step`.
     Diverged { step: u64, detail: String },
-    /// The `stop_after` test hook fired.
+    /// A signal ([`crate::stop`]) or the `stop_after` test hook.
     Interrupted {
         step: u64,
         evals: Vec<(String, f64)>,
@@ -336,6 +340,14 @@ impl Running {
             }
             if save {
                 self.save(task, sets, optimizers, &run_id, step)?;
+            }
+            if crate::stop::requested() && step < plan.total_steps {
+                if !save {
+                    self.save(task, sets, optimizers, &run_id, step)?;
+                }
+                bar.finish_and_clear();
+                tracing::warn!("{run_id}: stopped by a signal at step {step}; checkpoint written, running it again resumes");
+                return Ok(End::Interrupted { step, evals });
             }
             if options
                 .stop_after
