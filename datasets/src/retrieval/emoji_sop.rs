@@ -25,7 +25,7 @@
 //! `sha512-/qHKqK5Nr3+8zhgO6kHmF43Fm5C8HNn0AaFRIpgw8HF3+uF0Vfc8jgLI1ZQS5ba1vBzksS8NBCjHejwLb2D/Sg==`),
 //! read the three files with the `tar` crate, write the folder there, check the two split files'
 //! pinned SHA-256, then rename the folder into `<data_root>/emoji-sop/`. A folder whose
-//! `GENERATOR` and split files match is left alone.
+//! `GENERATOR` and split files match and whose listed images are all present is left alone.
 
 use std::path::{Path, PathBuf};
 
@@ -211,7 +211,8 @@ pub fn convert(spec: &EmojiSpec<'_>, tgz: &Path, out: &Path) -> Result<EmojiStat
     Ok(stats)
 }
 
-/// Whether `dir` holds this spec's conversion (stamp and both split files as pinned).
+/// Whether `dir` holds this spec's conversion: stamp and both split files as pinned, and every
+/// listed image present (the SOP reader opens it).
 pub fn is_installed(spec: &EmojiSpec<'_>, dir: &Path) -> bool {
     let stamp = std::fs::read_to_string(dir.join("GENERATOR")).unwrap_or_default();
     stamp.starts_with(&spec.stamp_prefix())
@@ -219,6 +220,7 @@ pub fn is_installed(spec: &EmojiSpec<'_>, dir: &Path) -> bool {
             .iter()
             .zip(spec.split_sha256)
             .all(|(f, sha)| sha256_file(&dir.join(f)).is_ok_and(|h| h == sha))
+        && super::sop::open_sop(dir).is_ok()
 }
 
 /// Fetches and converts `spec` into `<data_root>/<spec.folder>` through `source` (see the
