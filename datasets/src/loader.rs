@@ -225,7 +225,29 @@ impl BatchLoader {
 
     /// The batches of `epoch`, computed by the worker pool in the background.
     pub fn epoch(&self, epoch: u64) -> EpochBatches {
-        let order = Arc::new(self.order(epoch));
+        let order = self.order(epoch);
+        let n_batches = self.num_batches();
+        self.start(epoch, order, n_batches)
+    }
+
+    /// The batches of `epoch` in a sample order chosen by the caller (a class-balanced sampler's,
+    /// [`crate::retrieval::ClassBalancedSampler::order`]): consecutive `batch_size` chunks of
+    /// `order` are the batches (the last one partial unless `drop_last`), with the same worker
+    /// pool, prefetch, per-sample augmentation seeds `(seed, epoch, i)` and damaged-sample skipping
+    /// as [`BatchLoader::epoch`]. Indices may repeat; one not below the dataset's length ends the
+    /// epoch with an error naming it when its batch is built.
+    pub fn epoch_in_order(&self, epoch: u64, order: Vec<usize>) -> EpochBatches {
+        let b = self.ctx.cfg.batch_size;
+        let n_batches = if self.ctx.cfg.drop_last {
+            order.len() / b
+        } else {
+            order.len().div_ceil(b)
+        };
+        self.start(epoch, order, n_batches)
+    }
+
+    fn start(&self, epoch: u64, order: Vec<usize>, n_batches: usize) -> EpochBatches {
+        let order = Arc::new(order);
         let workers = self.ctx.cfg.workers;
         let (job_tx, job_rx) = mpsc::channel::<usize>();
         let (res_tx, res_rx) = mpsc::channel::<(usize, Result<Batch>)>();
@@ -247,7 +269,7 @@ impl BatchLoader {
             ctx: self.ctx.clone(),
             epoch,
             order,
-            n_batches: self.num_batches(),
+            n_batches,
             next_submit: 0,
             next_yield: 0,
             pending: BTreeMap::new(),
@@ -307,6 +329,16 @@ fn make_batch(ctx: &Ctx, epoch: u64, order: &[usize], b: usize) -> Result<Batch>
     let (mut indices, mut labels) = (Vec::new(), Vec::new());
     let mut first_failure = None;
     for &i in idx {
+        if i >= ctx.source.len() {
+            return Err(DatasetError::Config {
+                name: "order".into(),
+                reason: format!(
+                    "sample index {i} in batch {b} of epoch {epoch} is not below the length {} of {}",
+                    ctx.source.len(),
+                    ctx.source.describe()
+                ),
+            });
+        }
         let img = match ctx.source.image(i) {
             Ok(img) => img,
             Err(e) if e.is_per_sample() => {

@@ -259,3 +259,55 @@ fn catalog_opens_cifar_and_imagenet_layouts() {
     let b = loader.epoch(0).next().unwrap().unwrap();
     assert_eq!(b.images.dims(), [4, 3, 224, 224]);
 }
+
+#[test]
+fn epoch_in_order_batches_are_chunks_of_the_given_order_for_any_worker_count() {
+    use crate::retrieval::ClassBalancedSampler;
+    let t = tempfile::tempdir().unwrap();
+    let source = mnist(t.path(), 40);
+    let labels: Vec<u32> = (0..source.len()).map(|i| source.label(i)).collect();
+    let sampler = ClassBalancedSampler::new(2, 6).unwrap();
+    let order = sampler.order(&labels, 17, 3).unwrap();
+    assert_eq!(order.len(), 36);
+    let make = |w| BatchLoader::new(source.clone(), augmenting(), None, cfg(w, 6)).unwrap();
+    let run = |loader: &BatchLoader| -> Vec<Flat> {
+        loader
+            .epoch_in_order(3, order.clone())
+            .map(|b| flatten(&b.unwrap()))
+            .collect()
+    };
+    let reference = run(&make(0));
+    assert_eq!(reference.len(), 6);
+    for (b, chunk) in reference.iter().zip(order.chunks(6)) {
+        assert_eq!(b.3, chunk);
+        let want: Vec<u32> = chunk.iter().map(|&i| labels[i]).collect();
+        assert_eq!(b.1, want);
+    }
+    assert_eq!(run(&make(3)), reference, "3 workers");
+    // The augmentation of a sample is the one `epoch(3)` gives it (seeded by (seed, 3, i)).
+    let shuffled = run_epoch(&make(0), 3);
+    let i = order[0];
+    let in_epoch = shuffled.iter().find_map(|b| {
+        b.3.iter()
+            .position(|&j| j == i)
+            .map(|k| b.0[k * 12..(k + 1) * 12].to_vec())
+    });
+    assert_eq!(in_epoch.unwrap(), reference[0].0[..12].to_vec());
+    // A partial last chunk is kept unless drop_last; an index past the end is an error.
+    let partial: Vec<Flat> = make(2)
+        .epoch_in_order(0, (0..8).collect())
+        .map(|b| flatten(&b.unwrap()))
+        .collect();
+    assert_eq!(
+        partial.iter().map(|b| b.3.len()).collect::<Vec<_>>(),
+        [6, 2]
+    );
+    let mut bad = make(1).epoch_in_order(0, vec![0, 1, 2, 3, 4, 5, 6, 40]);
+    bad.next().unwrap().unwrap();
+    let msg = bad.next().unwrap().unwrap_err().to_string();
+    assert!(
+        msg.contains("sample index 40") && msg.contains("length 40"),
+        "{msg}"
+    );
+    assert!(bad.next().is_none());
+}

