@@ -243,3 +243,27 @@ fn fashion_mnist_in_the_cub_layout_splits_classes_0_4_and_5_9() {
     assert!(msg.contains("class 0 (T-shirt_top)"), "{msg}");
     assert!(!root.join("big").exists());
 }
+
+/// The real thing: `npm pack emoji-datasource@16.0.0`, converted and checked against the pinned
+/// hashes (needs npm and its registry; run with `cargo test -p adamp-datasets --release --
+/// --ignored`). Counts from the package's `emoji.json` (1,911 emoji, 7,572 Google and Twitter
+/// images with skin tones).
+#[test]
+#[ignore = "downloads 25 MB from the npm registry"]
+fn fetches_the_real_emoji_package() {
+    let t = tempfile::tempdir().unwrap();
+    let dir = super::fetch_emoji_sop(t.path()).unwrap();
+    assert_eq!(dir, super::emoji_sop_dir(t.path()));
+    let stamp = std::fs::read_to_string(dir.join("GENERATOR")).unwrap();
+    assert!(stamp.contains("train 956 classes 3772 images"), "{stamp}");
+    assert!(stamp.contains("test 955 classes 3800 images"), "{stamp}");
+    assert!(
+        stamp.contains("left out (fewer than 2 images) 0"),
+        "{stamp}"
+    );
+    let d = open_retrieval(RetrievalFormat::Sop, &dir).unwrap();
+    assert_eq!((d.train.len(), d.train.num_classes()), (3772, 956));
+    let img = d.train.image(0).unwrap();
+    assert_eq!((img.height, img.width, img.channels), (32, 32, 3));
+    assert_eq!(super::fetch_emoji_sop(t.path()).unwrap(), dir);
+}

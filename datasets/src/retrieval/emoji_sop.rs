@@ -68,8 +68,8 @@ pub const EMOJI_SOP: EmojiSpec<'static> = EmojiSpec {
     vendors: &["google", "twitter"],
     sheet_size: 32,
     split_sha256: [
-        "0000000000000000000000000000000000000000000000000000000000000000",
-        "0000000000000000000000000000000000000000000000000000000000000000",
+        "8fe1ef62cf08f3cedd75f3d5f71ceda8b4d1763784a396e23ff21d9bb4a120d7",
+        "2aee35eb2fffc3a8da0194292a04cb25f8c4d31f8fa50dcf80d25a5773b605d8",
     ],
 };
 
