@@ -208,7 +208,7 @@ pub fn plot_config(runs: &[RunData], plots_dir: &Path) -> Result<Vec<PathBuf>> {
         let chart = final_metric_chart(runs, m, &format!("{}: final {m}", spec.title));
         written.extend(render(&chart, plots_dir, "final_metric")?);
     }
-    written.extend(recall::recall_plot(runs, &spec.title, plots_dir)?);
+    written.extend(recall::recall_plot(runs, plots_dir)?);
     match spec.benchmark.as_str() {
         "toy2d" => written.extend(toy::toy2d(runs, plots_dir)?),
         "toy3d" => written.extend(toy::toy3d(runs, plots_dir)?),

@@ -81,9 +81,64 @@ pub fn recall_panel(runs: &[RunData], title: &str) -> Option<CurvePanel> {
 }
 
 /// Writes `recall_at_k` (PNG + SVG) for one config's runs, if they have recall columns.
-pub fn recall_plot(runs: &[RunData], title: &str, dir: &Path) -> Result<Vec<PathBuf>> {
-    match recall_panel(runs, &format!("{title}: final Recall@K")) {
+pub fn recall_plot(runs: &[RunData], dir: &Path) -> Result<Vec<PathBuf>> {
+    match recall_panel(runs, "Final Recall@K per optimizer") {
         Some(panel) => render(&panel, dir, "recall_at_k"),
         None => Ok(Vec::new()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::load::{ReportSpec, SummaryTable};
+
+    fn run(label: &str, seed: u64, status: RunStatus, r1: f64, r10: f64) -> RunData {
+        let mut summary = SummaryTable::default();
+        for (name, v) in [("eval_recall_at_10", r10), ("eval_recall_at_1", r1)] {
+            summary.columns.insert(name.to_string(), vec![f64::NAN, v]);
+            summary.order.push(name.to_string());
+        }
+        RunData {
+            dir: PathBuf::new(),
+            config: "c".into(),
+            label: label.into(),
+            seed,
+            spec: ReportSpec {
+                benchmark: "retrieval_sop".into(),
+                title: "t".into(),
+                scale: "embedded".into(),
+                dataset: String::new(),
+                metric: Some("eval_recall_at_1".into()),
+                higher_is_better: Some(true),
+                pairs: Vec::new(),
+                paper_row: None,
+                also: Vec::new(),
+                sweep: None,
+            },
+            git_revision: None,
+            status,
+            summary,
+            metrics: Default::default(),
+        }
+    }
+
+    #[test]
+    fn one_curve_per_label_over_log_k_from_the_completed_seeds() {
+        let runs = [
+            run("adamp", 0, RunStatus::Completed, 50.0, 80.0),
+            run("adamp", 1, RunStatus::Completed, 60.0, 90.0),
+            run("adamw", 0, RunStatus::Completed, 40.0, 70.0),
+            run("adamw", 1, RunStatus::Diverged, 99.0, 99.0),
+        ];
+        let panel = recall_panel(&runs, "t").unwrap();
+        assert_eq!(panel.curves.len(), 2);
+        let adamp = &panel.curves[0];
+        assert_eq!(adamp.points, vec![(0.0, 55.0), (1.0, 85.0)]);
+        assert_eq!(adamp.band, vec![(0.0, 50.0, 60.0), (1.0, 80.0, 90.0)]);
+        let adamw = &panel.curves[1];
+        assert_eq!(adamw.points, vec![(0.0, 40.0), (1.0, 70.0)]);
+        assert!(adamw.band.is_empty(), "one completed seed: no band");
+        assert!(recall_panel(&[], "t").is_none());
     }
 }
