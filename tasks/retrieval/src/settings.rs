@@ -61,6 +61,19 @@ fn default_margin() -> f64 {
     0.1
 }
 
+impl std::fmt::Display for LossSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LossSettings::ProxyAnchor { alpha, delta } => {
+                write!(f, "Proxy-Anchor (alpha {alpha}, delta {delta})")
+            }
+            LossSettings::Triplet { margin } => {
+                write!(f, "semi-hard triplet (margin {margin})")
+            }
+        }
+    }
+}
+
 /// The loss function a run trains with.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Loss {

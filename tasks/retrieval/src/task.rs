@@ -177,7 +177,7 @@ impl RetrievalTask {
         };
         let freeze = Freeze::new(settings.warmup_epochs, &params, bn_frozen);
         let describe = format!(
-            "retrieval: {:?} loss, {} trunk ({} channels, input {}x{}{loaded}), GAP+GMP -> \
+            "retrieval: {} loss, {} trunk ({} channels, input {}x{}{loaded}), GAP+GMP -> \
              {}-d l2-normalised embedding, BatchNorm {}; {} train images of {} classes \
              ({}), {} batches of {} per epoch{}; evaluation {}, Recall@{:?}; warm-up {} \
              epoch(s) (embedding{} only), gradient clip {}; {} parameters in {} tensors, {} \
