@@ -236,3 +236,89 @@ fn bad_retrieval_input_is_refused_by_key_with_nothing_written() {
     let with_ckpt = format!("model.pretrained={{ path = \"{}\" }}", ckpt.display());
     refused(&config, &base(&[&with_ckpt]), "task.embedding_dim");
 }
+
+/// A CSV file without its wall-clock `time_s` column and rows.
+fn without_time(path: &Path) -> String {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let time_col = header.iter().position(|h| *h == "time_s");
+    let mut out = vec![header.join(",")];
+    for line in lines.filter(|l| !l.contains(",time_s,")) {
+        let kept: Vec<&str> = line
+            .split(',')
+            .enumerate()
+            .filter(|(i, _)| Some(*i) != time_col)
+            .map(|(_, c)| c)
+            .collect();
+        out.push(kept.join(","));
+    }
+    out.join("\n")
+}
+
+#[test]
+fn a_retrieval_run_killed_after_the_warm_up_resumes_exactly() {
+    let data = tempfile::tempdir().unwrap();
+    let dir = tiny(RetrievalFormat::Cub, data.path());
+    // Class-balanced batches with BatchNorm in training mode (triplet), shuffled batches with
+    // the proxies' group (Proxy-Anchor): 3 steps per epoch, killed in the second epoch.
+    for stem in ["retrieval_fmnist_triplet", "retrieval_fmnist_proxy_anchor"] {
+        let path = configs("configs", |s| s == stem).remove(0);
+        let options = LoadOptions {
+            sets: vec![
+                format!("data.root=\"{}\"", dir.display()),
+                "data.workers=2".into(),
+                "training.epochs=2".into(),
+                "training.batch_size=4".into(),
+                "training.checkpoint_every=1".into(),
+                "task.per_class=2".into(),
+                "log_every=1".into(),
+            ],
+            seeds: Some(vec![1]),
+            device: Some("cpu".into()),
+            ..Default::default()
+        };
+        let spec = config::load(&path, &options)
+            .unwrap()
+            .runs()
+            .into_iter()
+            .find(|r| r.label == "adamp")
+            .unwrap();
+        let out = tempfile::tempdir().unwrap();
+        let (a, b) = (out.path().join("a"), out.path().join("b"));
+        let full = train::run(&spec, &RunOptions::new(&a)).unwrap();
+        assert_eq!(full.status, RunStatus::Completed);
+        let killed = train::run(
+            &spec,
+            &RunOptions {
+                stop_after: Some(4),
+                ..RunOptions::new(&b)
+            },
+        )
+        .unwrap();
+        assert_eq!(killed.status, RunStatus::Interrupted { step: 4 });
+        let resumed = train::run(&spec, &RunOptions::new(&b)).unwrap();
+        assert_eq!(resumed.status, RunStatus::Completed);
+        let (fa, fb) = (spec.folder(&a), spec.folder(&b));
+        for file in ["metrics.csv", "summary.csv"] {
+            assert_eq!(
+                without_time(&fa.join(file)),
+                without_time(&fb.join(file)),
+                "{stem}: {file} differs after resume"
+            );
+        }
+        let tensors = |f: &Path| {
+            let mut v: Vec<(String, Vec<f32>)> = candle_core::safetensors::load(
+                f.join("checkpoint/tensors.safetensors"),
+                &Device::Cpu,
+            )
+            .unwrap()
+            .into_iter()
+            .map(|(k, t)| (k, t.flatten_all().unwrap().to_vec1().unwrap()))
+            .collect();
+            v.sort_by(|x, y| x.0.cmp(&y.0));
+            v
+        };
+        assert_eq!(tensors(&fa), tensors(&fb), "{stem}: parameters differ");
+    }
+}
