@@ -143,12 +143,16 @@ fn emoji_become_sop_classes_split_alternately_by_sort_order() {
         (img.at(2, 3, 0), img.at(2, 3, 1), img.at(2, 3, 2)),
         (c[0], c[1], c[2])
     );
-    // Idempotent; a damaged split file triggers a rebuild.
+    // Idempotent; a damaged split file or a missing image triggers a rebuild.
     let again = install_emoji_sop(&spec, &root, &NoFetch).unwrap();
     assert_eq!(again, FetchOutcome::AlreadyPresent(dir.clone()));
     std::fs::write(dir.join("Ebay_test.txt"), "junk").unwrap();
+    let repaired = install_emoji_sop(&spec, &root, &LocalTarball(tgz.clone())).unwrap();
+    assert_eq!(repaired, FetchOutcome::Installed(dir.clone()));
+    std::fs::remove_file(dir.join("people_body_final/1f9d1_twitter.png")).unwrap();
     let repaired = install_emoji_sop(&spec, &root, &LocalTarball(tgz)).unwrap();
-    assert_eq!(repaired, FetchOutcome::Installed(dir));
+    assert_eq!(repaired, FetchOutcome::Installed(dir.clone()));
+    assert!(dir.join("people_body_final/1f9d1_twitter.png").is_file());
     assert_eq!(
         std::fs::read_dir(&root).unwrap().count(),
         1,
@@ -228,11 +232,18 @@ fn fashion_mnist_in_the_cub_layout_splits_classes_0_4_and_5_9() {
     assert!((0..784).all(|p| img.data[p * 3] == want[p] && img.data[p * 3 + 2] == want[p]));
     let classes = std::fs::read_to_string(dir.join("classes.txt")).unwrap();
     assert!(classes.starts_with("1 001.T-shirt_top\n") && classes.contains("7 007.Shirt\n"));
-    // Idempotent; too few images per class is an error naming the class.
+    // Idempotent unless an image is missing; too few images per class is an error naming the
+    // class.
     assert_eq!(
         build_fmnist_cub_from(&spec, &fm, &root).unwrap(),
-        FetchOutcome::AlreadyPresent(dir)
+        FetchOutcome::AlreadyPresent(dir.clone())
     );
+    std::fs::remove_file(dir.join("images/003.Pullover/Pullover_0001.png")).unwrap();
+    assert_eq!(
+        build_fmnist_cub_from(&spec, &fm, &root).unwrap(),
+        FetchOutcome::Installed(dir.clone())
+    );
+    assert!(dir.join("images/003.Pullover/Pullover_0001.png").is_file());
     let big = FmnistCubSpec {
         folder: "big",
         per_class: 7,

@@ -25,18 +25,16 @@
 //! `sha512-/qHKqK5Nr3+8zhgO6kHmF43Fm5C8HNn0AaFRIpgw8HF3+uF0Vfc8jgLI1ZQS5ba1vBzksS8NBCjHejwLb2D/Sg==`),
 //! read the three files with the `tar` crate, write the folder there, check the two split files'
 //! pinned SHA-256, then rename the folder into `<data_root>/emoji-sop/`. A folder whose
-//! `GENERATOR` and split files match is left alone.
+//! `GENERATOR` and split files match and whose listed images are all present is left alone.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-
-use serde::Deserialize;
 
 use crate::error::{DatasetError, Result};
 use crate::fetch::{sha256_file, verify_sha256, FetchOutcome};
 use crate::npm_mnist::{LocalTarball, NpmPack, TarballSource};
 use crate::tar_gz::read_tar_gz;
 
+use super::emoji_sheet::{cell, slug, Emoji};
 use super::sop::SOP_HEADER;
 
 /// An emoji-datasource package and what is made of it, pinned by checksums.
@@ -81,36 +79,6 @@ pub fn emoji_sop_dir(data_root: &Path) -> PathBuf {
     data_root.join(EMOJI_SOP.folder)
 }
 
-/// One glyph of `emoji.json` (the base or a skin variation).
-#[derive(Debug, Clone, Deserialize)]
-struct Glyph {
-    unified: String,
-    sheet_x: u32,
-    sheet_y: u32,
-    #[serde(flatten)]
-    has: BTreeMap<String, serde_json::Value>,
-}
-
-/// One emoji of `emoji.json`.
-#[derive(Debug, Clone, Deserialize)]
-struct Emoji {
-    #[serde(flatten)]
-    glyph: Glyph,
-    category: String,
-    sort_order: u64,
-    #[serde(default)]
-    skin_variations: BTreeMap<String, Glyph>,
-}
-
-impl Glyph {
-    fn has_image(&self, vendor: &str) -> bool {
-        self.has
-            .get(&format!("has_img_{vendor}"))
-            .and_then(serde_json::Value::as_bool)
-            .unwrap_or(false)
-    }
-}
-
 /// What a conversion wrote.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EmojiStats {
@@ -150,47 +118,6 @@ impl EmojiSpec<'_> {
         });
         s.lines().take(4).collect::<Vec<_>>().join("\n")
     }
-}
-
-/// `Smileys & Emotion` → `smileys_emotion`.
-fn slug(name: &str) -> String {
-    let mut out = String::new();
-    for ch in name.chars() {
-        if ch.is_ascii_alphanumeric() {
-            out.push(ch.to_ascii_lowercase());
-        } else if !out.ends_with('_') {
-            out.push('_');
-        }
-    }
-    out.trim_matches('_').to_string()
-}
-
-/// The 32 x 32 (`size`) cell `(x, y)` of an RGBA sheet over white, as RGB; a cell outside the
-/// sheet is an error naming the sheet.
-fn cell(
-    sheet: &image::RgbaImage,
-    name: &str,
-    x: u32,
-    y: u32,
-    size: u32,
-) -> Result<image::RgbImage> {
-    let (x0, y0) = (x * (size + 2) + 1, y * (size + 2) + 1);
-    if x0 + size > sheet.width() || y0 + size > sheet.height() {
-        return Err(DatasetError::format(
-            name,
-            format!(
-                "cell ({x}, {y}) lies outside the {}x{} sheet ({size} px images with a 1 px border)",
-                sheet.width(),
-                sheet.height()
-            ),
-        ));
-    }
-    Ok(image::RgbImage::from_fn(size, size, |i, j| {
-        let p = sheet.get_pixel(x0 + i, y0 + j).0;
-        let a = u32::from(p[3]);
-        let over = |c: u8| ((u32::from(c) * a + 255 * (255 - a) + 127) / 255) as u8;
-        image::Rgb([over(p[0]), over(p[1]), over(p[2])])
-    }))
 }
 
 /// Converts the package tarball into the SOP layout in `out`.
@@ -284,7 +211,8 @@ pub fn convert(spec: &EmojiSpec<'_>, tgz: &Path, out: &Path) -> Result<EmojiStat
     Ok(stats)
 }
 
-/// Whether `dir` holds this spec's conversion (stamp and both split files as pinned).
+/// Whether `dir` holds this spec's conversion: stamp and both split files as pinned, and every
+/// listed image present (the SOP reader opens it).
 pub fn is_installed(spec: &EmojiSpec<'_>, dir: &Path) -> bool {
     let stamp = std::fs::read_to_string(dir.join("GENERATOR")).unwrap_or_default();
     stamp.starts_with(&spec.stamp_prefix())
@@ -292,6 +220,7 @@ pub fn is_installed(spec: &EmojiSpec<'_>, dir: &Path) -> bool {
             .iter()
             .zip(spec.split_sha256)
             .all(|(f, sha)| sha256_file(&dir.join(f)).is_ok_and(|h| h == sha))
+        && super::sop::open_sop(dir).is_ok()
 }
 
 /// Fetches and converts `spec` into `<data_root>/<spec.folder>` through `source` (see the

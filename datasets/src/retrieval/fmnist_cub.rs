@@ -8,7 +8,8 @@
 //! Fashion-MNIST training split in file order (300 by default: 1,500 train / 1,500 eval images),
 //! written as grey PNGs `images/<id>.<Name>/<Name>_<i>.png` with `images.txt`,
 //! `image_class_labels.txt`, `classes.txt`, `train_test_split.txt` (1 for the training classes)
-//! and a `GENERATOR` stamp; a folder whose stamp matches is left alone. The folder is written
+//! and a `GENERATOR` stamp; a folder whose stamp matches and whose listed images are all
+//! present is left alone. The folder is written
 //! under a temporary name beside the destination and renamed into place.
 
 use std::path::{Path, PathBuf};
@@ -77,7 +78,9 @@ pub fn build_fmnist_cub_from(
     data_root: &Path,
 ) -> Result<FetchOutcome> {
     let dest = data_root.join(spec.folder);
-    if std::fs::read_to_string(dest.join("GENERATOR")).is_ok_and(|s| s == spec.stamp()) {
+    if std::fs::read_to_string(dest.join("GENERATOR")).is_ok_and(|s| s == spec.stamp())
+        && super::cub::open_cub(&dest).is_ok()
+    {
         return Ok(FetchOutcome::AlreadyPresent(dest));
     }
     let train = load_idx_split(fmnist_dir, Split::Train, "Fashion-MNIST").map_err(|e| match e {

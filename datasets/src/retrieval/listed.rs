@@ -153,7 +153,7 @@ pub fn read_lines(file: &Path, hint: &str) -> Result<Vec<(usize, String)>> {
         .collect())
 }
 
-/// A malformed line: `file:line: expected <expected>, found `<line>``.
+/// A malformed line: `file:line: expected <expected>, found <the line>`.
 pub fn malformed(file: &Path, line: usize, expected: &str, found: &str) -> DatasetError {
     DatasetError::format(
         line_path(file, line),

@@ -15,6 +15,7 @@
 
 pub mod cars;
 pub mod cub;
+mod emoji_sheet;
 pub mod emoji_sop;
 pub mod fmnist_cub;
 pub mod inshop;

@@ -232,3 +232,24 @@ fn formats_have_their_config_names() {
     assert_eq!(names, ["cub", "cars", "sop", "inshop"]);
     assert!(serde_json::from_str::<RetrievalFormat>(r#""in_shop""#).is_err());
 }
+
+#[test]
+fn the_downloads_own_folders_are_accepted() {
+    // In-Shop as downloaded: Eval/list_eval_partition.txt, images under Img/img/.
+    let t = tempfile::tempdir().unwrap();
+    write_tiny(RetrievalFormat::InShop, &t.path().join("Img"), 4, 2, 4).unwrap();
+    std::fs::create_dir_all(t.path().join("Eval")).unwrap();
+    std::fs::rename(
+        t.path().join("Img/list_eval_partition.txt"),
+        t.path().join("Eval/list_eval_partition.txt"),
+    )
+    .unwrap();
+    let d = open_retrieval(RetrievalFormat::InShop, t.path()).unwrap();
+    assert_eq!(d.train.len(), 4);
+    // SOP unpacked as Stanford_Online_Products/ under the root.
+    let t = tempfile::tempdir().unwrap();
+    let inner = t.path().join("Stanford_Online_Products");
+    write_tiny(RetrievalFormat::Sop, &inner, 4, 2, 4).unwrap();
+    let d = open_retrieval(RetrievalFormat::Sop, t.path()).unwrap();
+    assert_eq!(d.train.image(0).unwrap().height, 4);
+}
