@@ -18,6 +18,7 @@
 pub mod batches;
 pub mod data;
 pub mod data_settings;
+pub mod describe;
 pub mod embedding;
 pub mod factory;
 pub mod freeze;

@@ -17,6 +17,7 @@ use candle_core::{Device, Tensor, Var};
 use crate::batches::{Sampling, TrainBatches};
 use crate::data::{self, EvalSources, EVAL_BATCH};
 use crate::data_settings::RetrievalDataSettings;
+use crate::describe::Description;
 use crate::embedding::EmbeddingNet;
 use crate::freeze::{Freeze, PROXIES};
 use crate::groups::{param_groups, proxy_meta};
@@ -176,49 +177,18 @@ impl RetrievalTask {
             }
         };
         let freeze = Freeze::new(settings.warmup_epochs, &params, bn_frozen);
-        let describe = format!(
-            "retrieval: {} loss, {} trunk ({} channels, input {}x{}{loaded}), GAP+GMP -> \
-             {}-d l2-normalised embedding, BatchNorm {}; {} train images of {} classes \
-             ({}), {} batches of {} per epoch{}; evaluation {}, Recall@{:?}; warm-up {} \
-             epoch(s) (embedding{} only), gradient clip {}; {} parameters in {} tensors, {} \
-             scale-invariant",
-            settings.loss,
-            config.kind,
-            config.in_channels,
-            config.input_hw.0,
-            config.input_hw.1,
-            settings.embedding_dim,
-            if bn_frozen {
-                "frozen"
-            } else {
-                "in training mode"
-            },
-            opened.train.len(),
-            n_classes,
-            opened.train.describe(),
-            train.per_epoch(),
-            ctx.batch_size,
-            match settings.per_class {
-                Some(m) => format!(", {m} images per class"),
-                None => ", shuffled".to_string(),
-            },
-            opened.eval.describe(),
-            ks,
-            settings.warmup_epochs,
-            if proxies.is_some() {
-                format!(" + proxies at {}x lr", settings.proxy_lr_scale())
-            } else {
-                String::new()
-            },
-            settings.clip_value,
-            params.numel(),
-            params.len(),
-            params
-                .params()
-                .iter()
-                .filter(|p| p.meta.followed_by_norm)
-                .count(),
-        );
+        let describe = Description {
+            settings,
+            config: &config,
+            bn_frozen,
+            loaded: &loaded,
+            opened: &opened,
+            per_epoch: train.per_epoch(),
+            batch_size: ctx.batch_size,
+            ks: &ks,
+            params: &params,
+        }
+        .line();
         Ok(Self {
             net,
             proxies,
