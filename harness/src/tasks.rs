@@ -14,6 +14,7 @@ pub static BUILTIN: &[&dyn RegisteredTask] = &[
     &Registered::<adamp_task_classification::ClassificationTask>::NEW,
     &Registered::<adamp_task_adversarial::AdversarialTask>::NEW,
     &Registered::<adamp_task_rebias::ReBiasTask>::NEW,
+    &Registered::<adamp_task_retrieval::RetrievalTask>::NEW,
 ];
 
 /// The task kinds a config is read with: [`BUILTIN`], plus any a program (or a test) adds.

@@ -8,6 +8,8 @@
 //! - `final_metric`: bar chart of the final headline metric per label with seed error bars;
 //! - across configs, [`sweep::sweep_plots`]: the headline metric against a swept setting
 //!   (`[report].sweep`), in `<results>/plots/`;
+//! - retrieval (`eval_recall_at_<k>` columns): `recall_at_k`, the final Recall@K against K per
+//!   label ([`recall`]);
 //! - toys (`benchmark = toy2d | toy3d`): ‖w‖ per run (2D, metric `w_norm`), the (psi, phi)
 //!   trajectories and r over steps (3D, metrics `psi`, `phi`, `r`).
 //!
@@ -17,6 +19,7 @@ pub mod aggregate;
 pub mod bars;
 pub mod curves;
 pub mod palette;
+pub mod recall;
 pub mod render;
 pub mod sweep;
 mod toy;
@@ -205,6 +208,7 @@ pub fn plot_config(runs: &[RunData], plots_dir: &Path) -> Result<Vec<PathBuf>> {
         let chart = final_metric_chart(runs, m, &format!("{}: final {m}", spec.title));
         written.extend(render(&chart, plots_dir, "final_metric")?);
     }
+    written.extend(recall::recall_plot(runs, plots_dir)?);
     match spec.benchmark.as_str() {
         "toy2d" => written.extend(toy::toy2d(runs, plots_dir)?),
         "toy3d" => written.extend(toy::toy3d(runs, plots_dir)?),
