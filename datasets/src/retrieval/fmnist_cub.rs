@@ -140,11 +140,7 @@ pub fn build_fmnist_cub_from(
     write(&out.join("classes.txt"), &classes)?;
     write(&out.join("train_test_split.txt"), &split)?;
     write(&out.join("GENERATOR"), &spec.stamp())?;
-    if dest.exists() {
-        let old = work.path().join("old");
-        std::fs::rename(&dest, &old).map_err(|e| DatasetError::io(&dest, e))?;
-    }
-    std::fs::rename(&out, &dest).map_err(|e| DatasetError::io(&dest, e))?;
+    crate::fetch::swap_in_folder(&out, &dest, work.path())?;
     tracing::info!(dir = %dest.display(), "wrote Fashion-MNIST in the CUB layout");
     Ok(FetchOutcome::Installed(dest))
 }

@@ -29,12 +29,29 @@ impl BatchCursor {
         index: StepIndex,
         device: &Device,
     ) -> Result<Batch> {
+        self.next_from(
+            |epoch| Ok(loader.epoch(epoch as u64)),
+            loader.num_batches(),
+            index,
+            device,
+        )
+    }
+
+    /// [`Self::next`] for a task that orders its epochs itself (a sampler): `open_epoch(e)`
+    /// gives epoch `e`'s batches, `per_epoch` their number (for the error message).
+    pub fn next_from(
+        &mut self,
+        open_epoch: impl FnOnce(usize) -> Result<EpochBatches>,
+        per_epoch: usize,
+        index: StepIndex,
+        device: &Device,
+    ) -> Result<Batch> {
         let fresh = match &self.position {
             Some(p) => p.epoch != index.epoch || p.next_batch != index.batch,
             None => true,
         };
         if fresh {
-            let mut batches = loader.epoch(index.epoch as u64);
+            let mut batches = open_epoch(index.epoch)?;
             for _ in 0..index.batch {
                 batches.next();
             }
@@ -47,10 +64,8 @@ impl BatchCursor {
         let position = self.position.as_mut().expect("position was just set");
         let batch = position.batches.next().ok_or_else(|| {
             TaskError::Other(format!(
-                "epoch {} has no batch {} (it has {})",
-                index.epoch,
-                index.batch,
-                loader.num_batches()
+                "epoch {} has no batch {} (it has {per_epoch})",
+                index.epoch, index.batch
             ))
         })?;
         position.next_batch += 1;

@@ -26,7 +26,7 @@ use adamp_task_api::{Result, TaskError};
 
 use crate::data_settings::{BiasedMnistData, Digits, ImageNet9Data, ReBiasData, TextureData};
 use crate::downsample::Downsampled;
-use crate::subset::maybe_strided;
+use adamp_datasets::strided::maybe_strided;
 
 /// A dataset error as the task reports it.
 pub fn data_err(e: DatasetError) -> TaskError {

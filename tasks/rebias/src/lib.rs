@@ -26,7 +26,6 @@ pub mod eval;
 pub mod hsic;
 pub mod settings;
 pub mod step;
-pub mod subset;
 pub mod task;
 pub mod unbiased;
 

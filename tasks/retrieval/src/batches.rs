@@ -7,7 +7,8 @@
 use adamp_datasets::loader::EpochBatches;
 use adamp_datasets::retrieval::ClassBalancedSampler;
 use adamp_datasets::{Batch, BatchLoader};
-use adamp_task_api::{Result, StepIndex, TaskError};
+use adamp_task_api::{Result, StepIndex};
+use adamp_task_classification::cursor::BatchCursor;
 use candle_core::Device;
 
 use crate::data::data_err;
@@ -20,19 +21,13 @@ pub enum Sampling {
     Balanced(ClassBalancedSampler, Vec<u32>),
 }
 
-struct Position {
-    epoch: usize,
-    next_batch: usize,
-    batches: EpochBatches,
-}
-
 /// The training loader, its sampling and where the run is in the current epoch.
 pub struct TrainBatches {
     loader: BatchLoader,
     sampling: Sampling,
     seed: u64,
     per_epoch: usize,
-    position: Option<Position>,
+    cursor: BatchCursor,
 }
 
 impl TrainBatches {
@@ -49,7 +44,7 @@ impl TrainBatches {
             sampling,
             seed,
             per_epoch,
-            position: None,
+            cursor: BatchCursor::default(),
         })
     }
 
@@ -63,41 +58,20 @@ impl TrainBatches {
         &self.loader
     }
 
-    fn open_epoch(&self, epoch: usize) -> Result<EpochBatches> {
-        Ok(match &self.sampling {
-            Sampling::Shuffled => self.loader.epoch(epoch as u64),
-            Sampling::Balanced(s, labels) => {
-                let order = s.order(labels, self.seed, epoch as u64).map_err(data_err)?;
-                self.loader.epoch_in_order(epoch as u64, order)
-            }
-        })
-    }
-
-    /// The batch `index` names, on `device`.
+    /// The batch `index` names, on `device` (continuing the epoch, or reopening it after a
+    /// resume).
     pub fn next(&mut self, index: StepIndex, device: &Device) -> Result<Batch> {
-        let fresh = match &self.position {
-            Some(p) => p.epoch != index.epoch || p.next_batch != index.batch,
-            None => true,
+        let (loader, sampling, seed) = (&self.loader, &self.sampling, self.seed);
+        let open_epoch = |epoch: usize| -> Result<EpochBatches> {
+            Ok(match sampling {
+                Sampling::Shuffled => loader.epoch(epoch as u64),
+                Sampling::Balanced(s, labels) => {
+                    let order = s.order(labels, seed, epoch as u64).map_err(data_err)?;
+                    loader.epoch_in_order(epoch as u64, order)
+                }
+            })
         };
-        if fresh {
-            let mut batches = self.open_epoch(index.epoch)?;
-            for _ in 0..index.batch {
-                batches.next();
-            }
-            self.position = Some(Position {
-                epoch: index.epoch,
-                next_batch: index.batch,
-                batches,
-            });
-        }
-        let position = self.position.as_mut().expect("position was just set");
-        let batch = position.batches.next().ok_or_else(|| {
-            TaskError::Other(format!(
-                "epoch {} has no batch {} (it has {})",
-                index.epoch, index.batch, self.per_epoch
-            ))
-        })?;
-        position.next_batch += 1;
-        batch.map_err(data_err)?.to_device(device).map_err(data_err)
+        self.cursor
+            .next_from(open_epoch, self.per_epoch, index, device)
     }
 }

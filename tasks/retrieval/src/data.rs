@@ -10,7 +10,7 @@ use adamp_datasets::{BatchLoader, ImageSource, LoaderConfig};
 use adamp_task_api::{Result, TaskError};
 
 use crate::data_settings::{AugmentKind, RetrievalDataSettings, StandIn};
-use crate::subset::maybe_strided;
+use adamp_datasets::strided::maybe_strided;
 
 /// Evaluation batch size (memory only; embeddings do not depend on it).
 pub const EVAL_BATCH: usize = 128;
@@ -88,12 +88,12 @@ pub fn open(data: &RetrievalDataSettings) -> Result<Opened> {
     }
     let dir = data.dataset_dir();
     let opened = open_retrieval(data.format, &dir).map_err(data_err)?;
-    let train = maybe_strided(opened.train, data.train_subset);
+    let train = maybe_strided(opened.train, data.train_subset).0;
     let eval = match opened.eval {
-        RetrievalEval::Within(s) => EvalSources::Within(maybe_strided(s, data.test_subset)),
+        RetrievalEval::Within(s) => EvalSources::Within(maybe_strided(s, data.test_subset).0),
         RetrievalEval::QueryGallery { query, gallery } => EvalSources::QueryGallery(
-            maybe_strided(query, data.test_subset),
-            maybe_strided(gallery, data.test_subset),
+            maybe_strided(query, data.test_subset).0,
+            maybe_strided(gallery, data.test_subset).0,
         ),
     };
     let probe = train.image(0).map_err(data_err)?;

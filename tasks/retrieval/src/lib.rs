@@ -27,7 +27,6 @@ pub mod model_settings;
 pub mod proxy_anchor;
 pub mod recall;
 pub mod settings;
-pub mod subset;
 pub mod task;
 pub mod triplet;
 

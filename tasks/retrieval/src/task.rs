@@ -25,7 +25,7 @@ use crate::model_settings::{BatchNormMode, RetrievalModelSettings, WeightsSource
 use crate::proxy_anchor::proxy_init;
 use crate::recall::{recall_at_k, Gallery, DEFAULT_BLOCK};
 use crate::settings::{recall_metric, Loss, RetrievalSettings};
-use crate::subset::labels;
+use adamp_datasets::strided::labels;
 
 /// The evaluation loaders.
 enum EvalLoaders {

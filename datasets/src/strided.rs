@@ -1,12 +1,14 @@
 //! An evenly strided subset of a dataset: `n` samples at indices `floor(k * len / n)`. Fixed
-//! (seed-independent, so every seed and optimizer sees the same images) and balanced on
-//! class-sorted folders, where a prefix would hold only the first classes.
+//! (seed-independent, so every seed and optimizer sees the same images) and spread over the
+//! classes of class-sorted lists (image folders, CUB's `images.txt`, SOP's `Ebay_*.txt`), where
+//! a prefix would hold only the first few classes. The `train_subset` / `test_subset` rule of
+//! the ReBias and retrieval tasks.
 
 use std::sync::Arc;
 
-use adamp_datasets::{ImageSource, ImageU8, Result};
+use crate::{ImageSource, ImageU8, Result};
 
-/// `n` evenly strided samples of `inner`.
+/// `n` evenly strided samples of an inner source.
 pub struct Strided {
     inner: Arc<dyn ImageSource>,
     indices: Vec<usize>,
@@ -71,26 +73,32 @@ pub fn maybe_strided(
     }
 }
 
+/// Every label of `source`, in sample order.
+pub fn labels(source: &dyn ImageSource) -> Vec<u32> {
+    (0..source.len()).map(|i| source.label(i)).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use adamp_datasets::InMemoryImages;
+    use crate::InMemoryImages;
 
     #[test]
     fn strided_subsets_keep_sorted_classes_balanced() {
-        let labels: Vec<u32> = (0..90).map(|i| i / 10).collect();
+        let labels_in: Vec<u32> = (0..90).map(|i| i / 10).collect();
         let src: Arc<dyn ImageSource> = Arc::new(
-            InMemoryImages::new(1, 1, 1, 9, vec![0; 90], labels, "sorted".into()).unwrap(),
+            InMemoryImages::new(1, 1, 1, 9, vec![0; 90], labels_in, "sorted".into()).unwrap(),
         );
         let (sub, idx) = maybe_strided(src.clone(), Some(18));
         assert_eq!(sub.len(), 18);
         let mut per = [0; 9];
-        for i in 0..18 {
-            per[sub.label(i) as usize] += 1;
+        for l in labels(sub.as_ref()) {
+            per[l as usize] += 1;
         }
         assert_eq!(per, [2; 9]);
         assert_eq!(&idx[..3], &[0, 5, 10]);
         let (all, idx) = maybe_strided(src, None);
         assert_eq!((all.len(), idx.len()), (90, 90));
+        assert_eq!(idx[89], 89);
     }
 }
