@@ -53,23 +53,51 @@ pub fn paired_difference(
 ) -> PairedDifference {
     let mut seeds = Vec::new();
     let mut diffs = Vec::new();
+    let mut pair_values = Vec::new();
     for (seed, b) in baseline {
         if let Some(v) = p.get(seed) {
             if b.is_finite() && v.is_finite() {
                 seeds.push(*seed);
                 diffs.push(v - b);
+                pair_values.extend([*b, *v]);
             }
         }
     }
-    PairedDifference {
-        seeds,
-        stats: SeedStats::of(&diffs),
+    let mut stats = SeedStats::of(&diffs);
+    stats.mean = without_round_off(stats.mean, &pair_values, diffs.len());
+    PairedDifference { seeds, stats }
+}
+
+/// `mean` as 0 when it is below the round-off of the `n` subtractions and the sum behind it
+/// (each difference of two values up to `max |value|` is off by up to one ulp of that), so
+/// differences that cancel exactly on paper (+0.16, -0.16, 0) print as 0, not as -2.4e-15.
+fn without_round_off(mean: f64, values: &[f64], n: usize) -> f64 {
+    let scale = values.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    if mean.abs() <= 4.0 * (n as f64) * f64::EPSILON * scale {
+        0.0
+    } else {
+        mean
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn differences_that_cancel_exactly_have_mean_zero_not_round_off() {
+        let base = BTreeMap::from([(0, 61.38), (1, 49.63), (2, 45.02)]);
+        let p = BTreeMap::from([(0, 61.22), (1, 49.79), (2, 45.02)]);
+        let raw: f64 = base.iter().map(|(s, b)| p[s] - b).sum::<f64>() / 3.0;
+        assert!(raw != 0.0, "the fixture must carry round-off ({raw})");
+        let d = paired_difference(&base, &p);
+        assert_eq!(d.stats.mean, 0.0);
+        assert!((d.stats.std.unwrap() - 0.16).abs() < 1e-9);
+        // A real difference of the same size as the values' round-off scale is kept.
+        let p2 = BTreeMap::from([(0, 61.39), (1, 49.63), (2, 45.02)]);
+        let d2 = paired_difference(&base, &p2);
+        assert!((d2.stats.mean - 0.01 / 3.0).abs() < 1e-12);
+    }
 
     #[test]
     fn mean_and_sample_std_match_hand_computation() {
