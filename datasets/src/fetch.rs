@@ -372,11 +372,19 @@ pub fn fetch_deb_dataset(
 /// A fresh work folder `<data_root>/.fetch-<folder>-*` (removed when dropped; leftovers of a
 /// killed fetch are removed first), on the data root's file system so files move by rename.
 pub(crate) fn work_dir(data_root: &Path, folder: &str) -> Result<tempfile::TempDir> {
+    scratch_dir(data_root, &format!(".fetch-{folder}-"))
+}
+
+/// [`work_dir`] for a dataset generated from another one: `<data_root>/.build-<folder>-*`.
+pub(crate) fn build_dir(data_root: &Path, folder: &str) -> Result<tempfile::TempDir> {
+    scratch_dir(data_root, &format!(".build-{folder}-"))
+}
+
+fn scratch_dir(data_root: &Path, prefix: &str) -> Result<tempfile::TempDir> {
     std::fs::create_dir_all(data_root).map_err(|e| DatasetError::io(data_root, e))?;
-    let prefix = format!(".fetch-{folder}-");
-    remove_stale_workdirs(data_root, &prefix);
+    remove_stale_workdirs(data_root, prefix);
     tempfile::Builder::new()
-        .prefix(&prefix)
+        .prefix(prefix)
         .tempdir_in(data_root)
         .map_err(|e| DatasetError::io(data_root, e))
 }

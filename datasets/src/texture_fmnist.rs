@@ -227,13 +227,7 @@ pub fn build_texture_dataset(
         other => other,
     })?;
     let test = load_idx_split(fmnist_dir, Split::Test, "Fashion-MNIST")?;
-    std::fs::create_dir_all(data_root).map_err(|e| DatasetError::io(data_root, e))?;
-    let prefix = format!(".build-{}-", spec.folder);
-    crate::fetch::remove_stale_workdirs(data_root, &prefix);
-    let work = tempfile::Builder::new()
-        .prefix(&prefix)
-        .tempdir_in(data_root)
-        .map_err(|e| DatasetError::io(data_root, e))?;
+    let work = crate::fetch::build_dir(data_root, spec.folder)?;
     let out = work.path().join("out");
     let train_idx = pick(&train, 0, spec.train_per_class, fmnist_dir)?;
     write_split(

@@ -91,13 +91,7 @@ pub fn build_fmnist_cub_from(
         },
         other => other,
     })?;
-    std::fs::create_dir_all(data_root).map_err(|e| DatasetError::io(data_root, e))?;
-    let prefix = format!(".build-{}-", spec.folder);
-    crate::fetch::remove_stale_workdirs(data_root, &prefix);
-    let work = tempfile::Builder::new()
-        .prefix(&prefix)
-        .tempdir_in(data_root)
-        .map_err(|e| DatasetError::io(data_root, e))?;
+    let work = crate::fetch::build_dir(data_root, spec.folder)?;
     let out = work.path().join("out");
     let (mut images, mut labels, mut classes, mut split) =
         (String::new(), String::new(), String::new(), String::new());
