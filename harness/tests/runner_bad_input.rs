@@ -266,6 +266,11 @@ fn a_device_this_build_lacks_is_reported_before_anything_is_written() {
     assert_error(
         &c,
         &["--device", "cuda:0"],
-        &["bad.toml: device:", "cuda:0", "--features cuda"],
+        &[
+            "bad.toml: device:",
+            "cuda:0",
+            "no CUDA backend",
+            "--features cuda",
+        ],
     );
 }

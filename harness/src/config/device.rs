@@ -38,6 +38,24 @@ impl DeviceSpec {
             DeviceSpec::Metal => candle_core::Device::new_metal(0),
         }
     }
+
+    /// What to do when [`Self::open`] fails: build the backend in, or (where it is built in)
+    /// check the driver and the device number.
+    pub fn open_hint(self) -> &'static str {
+        match self {
+            DeviceSpec::Cpu => "",
+            DeviceSpec::Cuda(_) if !cfg!(feature = "cuda") => {
+                "this build has no CUDA backend: build with `--features cuda` (README \"GPU builds\") or use `--device cpu`"
+            }
+            DeviceSpec::Cuda(_) => {
+                "check that `nvidia-smi -L` lists the GPU (devices count from 0), that the driver is at least as new as the CUDA 13.0 libraries and that those are on LD_LIBRARY_PATH; or use `--device cpu`"
+            }
+            DeviceSpec::Metal if !cfg!(feature = "metal") => {
+                "this build has no Metal backend: build with `--features metal` on macOS or use `--device cpu`"
+            }
+            DeviceSpec::Metal => "check that this Mac has a Metal GPU; or use `--device cpu`",
+        }
+    }
 }
 
 impl fmt::Display for DeviceSpec {
@@ -47,5 +65,21 @@ impl fmt::Display for DeviceSpec {
             DeviceSpec::Cuda(n) => write!(f, "cuda:{n}"),
             DeviceSpec::Metal => write!(f, "metal"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_open_hint_fits_the_build() {
+        let cuda = DeviceSpec::Cuda(3).open_hint();
+        if cfg!(feature = "cuda") {
+            assert!(cuda.contains("nvidia-smi"), "{cuda}");
+        } else {
+            assert!(cuda.contains("--features cuda"), "{cuda}");
+        }
+        assert_eq!(DeviceSpec::Cpu.open_hint(), "");
     }
 }

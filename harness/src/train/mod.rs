@@ -89,8 +89,9 @@ pub fn open_device(spec: &RunSpec) -> Result<candle_core::Device> {
             &spec.source,
             "device",
             format!(
-                "cannot open `{}` ({e}); build with `--features cuda` (or `metal`) or use `--device cpu`",
-                spec.device
+                "cannot open `{}` ({e}); {}",
+                spec.device,
+                spec.device.open_hint()
             ),
         )
         .into()
