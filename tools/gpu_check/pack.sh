@@ -31,6 +31,6 @@ PY
 cp "$target/release/adamp" "$target/release/examples/bench_optim" "$stage/"
 strip "$stage/adamp" "$stage/bench_optim" "$stage/parity" "$stage/properties"
 echo "$root" >"$stage/source_root"
-git rev-parse --short HEAD >"$stage/commit"
+git describe --always --dirty --abbrev=7 >"$stage/commit"
 tar -C "$stage" -cf - adamp bench_optim parity properties source_root commit | xz -9e -T2 >"$out"
 ls -l "$out"
