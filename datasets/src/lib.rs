@@ -47,6 +47,11 @@
 //!   [`retrieval::fetch_emoji_sop`] (npm `emoji-datasource` 16.0.0 sprites → `<data_root>/emoji-sop`,
 //!   SOP layout) and [`retrieval::build_fmnist_cub`] (Fashion-MNIST → `<data_root>/fmnist-cub`,
 //!   CUB layout); [`testdata_retrieval::write_tiny`] writes tiny data in every layout.
+//! - Detection (benchmark 2): [`coco::open_coco`]`(annotations/instances_val2017.json,
+//!   val2017/)` → [`coco::CocoDetection`]: images (id, path, size, kept boxes), category ids ↔
+//!   contiguous labels ([`coco::CocoCategories`]), `ground_truths()` for the evaluator,
+//!   `image(i)` → RGB, `skipped()` counts of zero-area and outside boxes;
+//!   [`testdata_coco::write_tiny`] writes a tiny dataset in the real layout.
 //!
 //! Every error is a [`DatasetError`] naming the file or folder and what to do.
 
@@ -55,6 +60,7 @@ pub mod biased_mnist;
 pub mod catalog;
 pub mod cifar;
 pub mod clusters;
+pub mod coco;
 pub mod cutmix;
 pub mod error;
 pub mod fetch;
@@ -69,6 +75,7 @@ pub mod source;
 pub mod strided;
 pub mod tar_gz;
 pub mod testdata;
+pub mod testdata_coco;
 pub mod testdata_rebias;
 pub mod testdata_retrieval;
 pub mod texture_fmnist;
