@@ -5,7 +5,7 @@
 //! above its (dynamic, at most 32 MiB) mmap threshold with fresh `mmap`s and returns freed heap
 //! tops to the kernel, so every step page-faults and zero-fills its memory again. Keeping freed
 //! memory in the process removes that: measured on ResNet-20 (batch 128, 2 threads,
-//! `bench_train` with and without `--malloc-default`, interleaved in one session) the time
+//! `bench_train` with and without `--malloc-default`, interleaved in one run of it) the time
 //! outside our kernels fell from 117-137 ms/step to 96-101 ms/step and throughput rose from
 //! 225-234 to 295-320 images/s. The cost is that the process keeps its peak memory until it
 //! exits.

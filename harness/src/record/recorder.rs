@@ -75,7 +75,7 @@ pub struct SummaryRow {
     /// Learning rate of the epoch's last step.
     #[serde(with = "f64_bits")]
     pub lr: f64,
-    /// Seconds since the run started (summed over resumed sessions).
+    /// Seconds since the run started (summed over the processes that started and resumed it).
     #[serde(with = "f64_bits")]
     pub time_s: f64,
     /// `__all__` weight norm after the epoch's last step.

@@ -29,8 +29,9 @@ pub struct RunOptions {
     pub force: bool,
     /// Show a progress bar (only ever drawn on a terminal).
     pub progress: bool,
-    /// Test hook: return after this many steps of this session *without* writing anything more,
-    /// as if the process had been killed (the folder keeps its last checkpoint).
+    /// Test hook: return after this many steps of this process (counted from where it started
+    /// or resumed) *without* writing anything more, as if the process had been killed (the
+    /// folder keeps its last checkpoint).
     pub stop_after: Option<u64>,
 }
 
