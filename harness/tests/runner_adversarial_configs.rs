@@ -4,6 +4,8 @@
 //! CIFAR-10 binary batches for CIFAR-10), read through the same loaders; and a nonsensical attack
 //! setting given to `adamp run` on those configs is refused, naming its key, with nothing written.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -37,14 +39,7 @@ fn run_two_steps(path: &Path, data_root: &Path, labels: &[&str], extra: &[&str])
         "log_every=1".into(),
     ];
     sets.extend(extra.iter().map(|s| s.to_string()));
-    let options = LoadOptions {
-        sets,
-        seeds: Some(vec![0]),
-        device: Some("cpu".into()),
-        ..Default::default()
-    };
-    let experiment =
-        config::load(path, &options).unwrap_or_else(|e| panic!("{}: {e:#}", path.display()));
+    let experiment = common::load_seed0_on_cpu(path, sets);
     let runs = experiment.runs();
     let found: Vec<&str> = runs.iter().map(|r| r.label.as_str()).collect();
     assert_eq!(found, labels, "{}", path.display());

@@ -4,6 +4,8 @@
 //! through the same loaders, with every optimizer entry of the config. Nothing falls back to
 //! other data: a missing folder is an error naming it.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use adamp_harness::config::{self, LoadOptions};
@@ -34,8 +36,9 @@ fn is_classification(path: &Path) -> bool {
 
 /// Two steps (batch 2, 4 training images), evaluation on the tiny test split, CPU, one seed.
 fn run_two_steps(path: &Path, data_root: &Path) {
-    let options = LoadOptions {
-        sets: vec![
+    let experiment = common::load_seed0_on_cpu(
+        path,
+        vec![
             format!("data.root=\"{}\"", data_root.display()),
             "data.train_subset=4".into(),
             "data.workers=1".into(),
@@ -43,12 +46,7 @@ fn run_two_steps(path: &Path, data_root: &Path) {
             "training.batch_size=2".into(),
             "log_every=1".into(),
         ],
-        seeds: Some(vec![0]),
-        device: Some("cpu".into()),
-        ..Default::default()
-    };
-    let experiment =
-        config::load(path, &options).unwrap_or_else(|e| panic!("{}: {e:#}", path.display()));
+    );
     let runs = experiment.runs();
     assert!(
         runs.len() >= 2,

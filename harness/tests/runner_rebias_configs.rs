@@ -6,6 +6,8 @@
 //! an ImageNet-A folder), read through the same loaders; the report then shows the Biased-MNIST
 //! rows beside the paper's numbers and the plot against rho.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use adamp_datasets::texture_fmnist::{build_texture_dataset, TextureSpec};
@@ -93,14 +95,7 @@ fn overrides(path: &Path, d: &Data) -> Vec<String> {
 
 /// Two steps of every optimizer entry of `path` into `out`; returns the labels run.
 fn run_two_steps(path: &Path, d: &Data, out: &Path) -> Vec<String> {
-    let options = LoadOptions {
-        sets: overrides(path, d),
-        seeds: Some(vec![0]),
-        device: Some("cpu".into()),
-        ..Default::default()
-    };
-    let experiment =
-        config::load(path, &options).unwrap_or_else(|e| panic!("{}: {e:#}", path.display()));
+    let experiment = common::load_seed0_on_cpu(path, overrides(path, d));
     let runs = experiment.runs();
     assert!(
         runs.len() >= 2,

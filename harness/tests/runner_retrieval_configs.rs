@@ -7,6 +7,8 @@
 //! `per_class` not dividing the batch, an embedding size that does not match a checkpoint) is
 //! refused by `adamp run` with exit code 2, naming its key, with nothing written.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -55,14 +57,7 @@ fn run_two_steps(path: &Path, data_root: &Path, extra: &[String]) {
         sets.push("task.per_class=2".into());
     }
     sets.extend(extra.iter().cloned());
-    let options = LoadOptions {
-        sets,
-        seeds: Some(vec![0]),
-        device: Some("cpu".into()),
-        ..Default::default()
-    };
-    let experiment =
-        config::load(path, &options).unwrap_or_else(|e| panic!("{}: {e:#}", path.display()));
+    let experiment = common::load_seed0_on_cpu(path, sets);
     let runs = experiment.runs();
     let labels: Vec<&str> = runs.iter().map(|r| r.label.as_str()).collect();
     assert_eq!(labels, ["adamw", "adamp"], "{}", path.display());

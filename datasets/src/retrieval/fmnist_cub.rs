@@ -19,19 +19,11 @@ use crate::fetch::{fashion_mnist_dir, FetchOutcome, FASHION_MNIST};
 use crate::idx::{load_idx_split, Split};
 use crate::source::ImageSource;
 
-/// The Fashion-MNIST class names as CUB folder names, in label order.
-pub const FMNIST_CLASS_NAMES: [&str; 10] = [
-    "T-shirt_top",
-    "Trouser",
-    "Pullover",
-    "Dress",
-    "Coat",
-    "Sandal",
-    "Shirt",
-    "Sneaker",
-    "Bag",
-    "Ankle_boot",
-];
+/// A Fashion-MNIST class name ([`crate::catalog::FASHION_MNIST_CLASSES`]) as a CUB folder name:
+/// `T-shirt/top` becomes `T-shirt_top`, `Ankle boot` `Ankle_boot`.
+fn cub_folder_name(name: &str) -> String {
+    name.replace(['/', ' '], "_")
+}
 
 /// How the stand-in is built.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,9 +89,9 @@ pub fn build_fmnist_cub_from(
         (String::new(), String::new(), String::new(), String::new());
     let (h, w) = (train.height() as u32, train.width() as u32);
     let mut id = 0;
-    for (k, name) in FMNIST_CLASS_NAMES.iter().enumerate() {
+    for (k, name) in crate::catalog::FASHION_MNIST_CLASSES.iter().enumerate() {
         let class_id = k + 1;
-        let folder = format!("{class_id:03}.{name}");
+        let folder = format!("{class_id:03}.{}", cub_folder_name(name));
         classes.push_str(&format!("{class_id} {folder}\n"));
         let dir = out.join("images").join(&folder);
         std::fs::create_dir_all(&dir).map_err(|e| DatasetError::io(&dir, e))?;
