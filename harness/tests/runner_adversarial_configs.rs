@@ -9,7 +9,6 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use adamp_harness::config::{self, LoadOptions};
 use adamp_harness::train::{self, RunOptions, RunStatus};
 
 fn configs(dir: &str, prefix: &str) -> Vec<PathBuf> {

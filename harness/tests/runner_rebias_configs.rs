@@ -11,7 +11,6 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use adamp_datasets::texture_fmnist::{build_texture_dataset, TextureSpec};
-use adamp_harness::config::{self, LoadOptions};
 use adamp_harness::train::{self, RunOptions, RunStatus};
 
 fn configs(dir: &str, prefix: &str) -> Vec<PathBuf> {
