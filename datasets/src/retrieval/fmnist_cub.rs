@@ -89,9 +89,10 @@ pub fn build_fmnist_cub_from(
         (String::new(), String::new(), String::new(), String::new());
     let (h, w) = (train.height() as u32, train.width() as u32);
     let mut id = 0;
-    for (k, name) in crate::catalog::FASHION_MNIST_CLASSES.iter().enumerate() {
+    for (k, full_name) in crate::catalog::FASHION_MNIST_CLASSES.iter().enumerate() {
+        let name = cub_folder_name(full_name);
         let class_id = k + 1;
-        let folder = format!("{class_id:03}.{}", cub_folder_name(name));
+        let folder = format!("{class_id:03}.{name}");
         classes.push_str(&format!("{class_id} {folder}\n"));
         let dir = out.join("images").join(&folder);
         std::fs::create_dir_all(&dir).map_err(|e| DatasetError::io(&dir, e))?;
