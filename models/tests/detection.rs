@@ -540,3 +540,61 @@ fn timing_forward_backward_per_image_at_64_pixels() {
         (o.loc.sum_all().unwrap() + o.conf.sum_all().unwrap()).unwrap()
     });
 }
+
+fn max_rel(a: &Tensor, b: &Tensor) -> f32 {
+    let d = (a - b).unwrap().abs().unwrap().max_all().unwrap();
+    let m = b.abs().unwrap().max_all().unwrap();
+    d.to_scalar::<f32>().unwrap() / m.to_scalar::<f32>().unwrap().max(1e-6)
+}
+
+#[test]
+fn fast_layers_and_candle_layers_compute_the_same_detectors() {
+    let x = image(2, 64);
+    let mut cfg = CenterNetConfig::new(ModelKind::ResNet18, 3, 4, (64, 64));
+    let fast = CenterNet::new(&cfg, CPU).unwrap();
+    cfg.layer_impl = LayerImpl::Candle;
+    let slow = CenterNet::new(&cfg, CPU).unwrap();
+    let (a, b) = (
+        fast.forward_t(&x, true).unwrap(),
+        slow.forward_t(&x, true).unwrap(),
+    );
+    for (name, s, t) in [
+        ("hm", &a.hm, &b.hm),
+        ("wh", &a.wh, &b.wh),
+        ("reg", &a.reg, &b.reg),
+    ] {
+        assert!(max_rel(s, t) < 1e-3, "{name}: {}", max_rel(s, t));
+    }
+    let cfg = SsdConfig {
+        backbone: ModelKind::ResNet20,
+        in_channels: 3,
+        num_classes: 3,
+        input: 64,
+        seed: 5,
+        layer_impl: LayerImpl::Fast,
+    };
+    let fast = SsdNet::new(&cfg, &ssd300_anchors, CPU).unwrap();
+    let slow = SsdNet::new(
+        &SsdConfig {
+            layer_impl: LayerImpl::Candle,
+            ..cfg
+        },
+        &ssd300_anchors,
+        CPU,
+    )
+    .unwrap();
+    let (a, b) = (
+        fast.forward_t(&x, true).unwrap(),
+        slow.forward_t(&x, true).unwrap(),
+    );
+    assert!(
+        max_rel(&a.loc, &b.loc) < 1e-3,
+        "loc: {}",
+        max_rel(&a.loc, &b.loc)
+    );
+    assert!(
+        max_rel(&a.conf, &b.conf) < 1e-3,
+        "conf: {}",
+        max_rel(&a.conf, &b.conf)
+    );
+}

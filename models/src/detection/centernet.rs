@@ -37,6 +37,7 @@ use crate::weights::Weights;
 
 /// Everything [`CenterNet::new`] needs.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CenterNetConfig {
     /// Backbone (ResNet-18/50, CIFAR ResNet-20/56).
     pub backbone: ModelKind,

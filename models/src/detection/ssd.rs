@@ -38,6 +38,7 @@ use crate::weights::Weights;
 
 /// Everything [`SsdNet::new`] needs.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SsdConfig {
     /// Backbone (ResNet-18/50, CIFAR ResNet-20/56).
     pub backbone: ModelKind,

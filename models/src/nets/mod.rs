@@ -25,9 +25,11 @@ pub fn backbone(kind: ModelKind, b: &ParamBuilder, in_channels: usize) -> Result
         ModelKind::ResNet56 => Box::new(resnet_cifar::CifarResNet::backbone(b, 9, in_channels)?),
         ModelKind::ResNet18 => Box::new(resnet::ResNet::resnet18_backbone(b, in_channels)?),
         ModelKind::ResNet50 => Box::new(resnet::ResNet::resnet50_backbone(b, in_channels)?),
-        other => return Err(ModelError::Config(format!(
+        other => {
+            return Err(ModelError::Config(format!(
             "backbone `{other}` has no stage outputs; use resnet18, resnet50, resnet20 or resnet56"
-        ))),
+        )))
+        }
     })
 }
 
