@@ -414,6 +414,14 @@ fn pretrained_backbone_loads_by_name_without_the_classifier() {
         rv(cn.buffers(), "backbone.layer1.0.bn2.running_var"),
         rv(imagenet.buffers(), "layer1.0.bn2.running_var")
     );
+    // torchvision ResNet-18 naming (62 parameters with fc, 40 BN buffers) into SSD's backbone.
+    let r18 = dir.path().join("resnet18_imagenet.safetensors");
+    build(ModelKind::ResNet18, 3, 1000, (32, 32), 4, CPU)
+        .unwrap()
+        .save_safetensors(&r18)
+        .unwrap();
+    let sd18 = ssd(ModelKind::ResNet18, 128, 3, 0);
+    assert_eq!(sd18.load_backbone_pretrained(&r18).unwrap(), 62 - 2 + 40);
     // A checkpoint of another architecture names the missing tensor.
     let other = dir.path().join("resnet18.safetensors");
     build(ModelKind::ResNet18, 3, 10, (32, 32), 0, CPU)
