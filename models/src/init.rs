@@ -44,6 +44,18 @@ impl Init {
         }
     }
 
+    /// `xavier_uniform_` (gain 1): `U(-b, b)` with `b = sqrt(6 / (fan_in + fan_out))`,
+    /// `fan_in = prod(shape[1..])`, `fan_out = shape[0] * prod(shape[2..])` (ssd.pytorch's
+    /// `weights_init` for its extra layers and heads).
+    pub fn xavier_uniform(shape: &[usize]) -> Self {
+        let rf = shape[2..].iter().product::<usize>();
+        let fan_in = shape[1] * rf;
+        let fan_out = shape[0] * rf;
+        Init::Uniform {
+            bound: (6.0 / (fan_in + fan_out).max(1) as f64).sqrt(),
+        }
+    }
+
     /// PyTorch's default for `nn.Linear`/`nn.Conv2d` weights and biases
     /// (`kaiming_uniform_(a=sqrt(5))` = `U(-1/sqrt(fan_in), 1/sqrt(fan_in))`), with `fan_in`
     /// the weight's `prod(shape[1..])`.

@@ -52,12 +52,18 @@
 //!   "model.safetensors", &["fc."])` fetches it through `hf-hub` first ([`pretrained`]: the hub
 //!   cache, `HF_HUB_OFFLINE`, `HF_ENDPOINT`, `HF_TOKEN`).
 //!
+//! * Detection (benchmark 2): [`detection::CenterNet`] and [`detection::SsdNet`] on a ResNet
+//!   backbone from [`Network::stages_t`] (multi-scale stage outputs, [`nets::backbone`]), with the
+//!   backbone under `backbone.*` so torchvision ImageNet weights load by name
+//!   (`load_backbone_pretrained`).
+//!
 //! ## Devices
 //! On CPU with f32 tensors the layers use [`ops`]; on CUDA/Metal (features `cuda` / `metal`)
 //! they use Candle's built-in ops, so the same model code runs on a GPU.
 
 pub mod alloc;
 pub mod builder;
+pub mod detection;
 pub mod error;
 pub mod init;
 pub mod kind;

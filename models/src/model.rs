@@ -20,6 +20,29 @@ pub trait Network: Send + Sync + std::fmt::Debug {
     fn head_t(&self, features: &Tensor, train: bool) -> Result<Tensor>;
     /// Channels of the feature map (`C` above).
     fn feature_dim(&self) -> usize;
+
+    /// The feature map after every stage, shallowest first (multi-scale features for the
+    /// detectors of [`crate::detection`]): torchvision ResNets `layer1..layer4` (strides 4, 8,
+    /// 16, 32), CIFAR ResNets their three stages (strides 1, 2, 4). The last one is
+    /// [`Network::features_t`]'s output. Networks without a stage structure (MobileNetV2,
+    /// Wide-ResNet, SimpleConvNet, BagNet) keep this default, an error saying so.
+    fn stages_t(&self, _x: &Tensor, _train: bool) -> Result<Vec<Tensor>> {
+        Err(ModelError::Config(
+            "this network has no stage outputs (only ResNet-18/50 and the CIFAR ResNets provide them)"
+                .into(),
+        ))
+    }
+
+    /// Channels of every [`Network::stages_t`] output (empty where there are none).
+    fn stage_channels(&self) -> Vec<usize> {
+        Vec::new()
+    }
+
+    /// Stride (input size / map size, for sizes divisible by it) of every
+    /// [`Network::stages_t`] output (empty where there are none).
+    fn stage_strides(&self) -> Vec<usize> {
+        Vec::new()
+    }
 }
 
 /// Everything [`build_with`] needs.
@@ -122,6 +145,13 @@ impl Model {
     pub fn features_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
         self.check_input(x)?;
         self.net.features_t(x, train)
+    }
+
+    /// The feature map after every stage ([`Network::stages_t`]; an error for networks without
+    /// stages).
+    pub fn stages_t(&self, x: &Tensor, train: bool) -> Result<Vec<Tensor>> {
+        self.check_input(x)?;
+        self.net.stages_t(x, train)
     }
 
     /// Logits `[N, num_classes]` and the globally average-pooled features `[N, C]` they are

@@ -107,6 +107,21 @@ impl Weights {
     /// unexpected or mis-shaped tensor is an error naming it (and both shapes), and leaves the
     /// network unchanged. Returns the number of tensors loaded.
     pub fn load_safetensors_except(&self, path: &Path, skip: &[&str]) -> Result<usize> {
+        self.load_safetensors_under(path, "", skip)
+    }
+
+    /// [`Weights::load_safetensors_except`] for the sub-network whose tensors are named
+    /// `<prefix><name>` here and `<name>` in the file (e.g. `prefix = "backbone."` loads a
+    /// torchvision ImageNet checkpoint into a detector's backbone): only this network's tensors
+    /// under `prefix` are loaded (and must all be in the file, unless their stripped name starts
+    /// with one of `skip`); the file's tensors under a `skip` prefix are ignored, any other file
+    /// tensor matching nothing is an error. Returns the number of tensors loaded.
+    pub fn load_safetensors_under(
+        &self,
+        path: &Path,
+        prefix: &str,
+        skip: &[&str],
+    ) -> Result<usize> {
         if !path.exists() {
             return Err(ModelError::Io {
                 path: path.to_path_buf(),
@@ -120,7 +135,10 @@ impl Weights {
         let mut file = candle_core::safetensors::load(path, &Device::Cpu)?;
         file.retain(|k, _| !k.ends_with("num_batches_tracked") && !skipped(k));
         let mut updates = Vec::new();
-        for (name, var) in self.named().filter(|(n, _)| !skipped(n)) {
+        let under = self
+            .named()
+            .filter_map(|(n, v)| n.strip_prefix(prefix).map(|s| (s, v)));
+        for (name, var) in under.filter(|(n, _)| !skipped(n)) {
             let t = file
                 .remove(name)
                 .ok_or_else(|| ModelError::CheckpointMissing {

@@ -74,6 +74,27 @@ impl Conv2d {
         init: Init,
         followed_by_norm: bool,
     ) -> Result<Self> {
+        let fan_in = in_channels / cfg.groups.max(1) * kernel * kernel;
+        Self::with_bias_init(
+            b,
+            (in_channels, out_channels, kernel),
+            cfg,
+            init,
+            Init::torch_default(fan_in),
+            followed_by_norm,
+        )
+    }
+
+    /// [`Conv2d::new`] with `(in_channels, out_channels, kernel)` and the bias (if `cfg.bias`)
+    /// initialised by `bias_init` (detection heads: zero, or CenterNet's -2.19 heatmap prior).
+    pub fn with_bias_init(
+        b: &ParamBuilder,
+        (in_channels, out_channels, kernel): (usize, usize, usize),
+        cfg: Conv2dConfig,
+        init: Init,
+        bias_init: Init,
+        followed_by_norm: bool,
+    ) -> Result<Self> {
         let path = b.prefix().to_string();
         if cfg.groups == 0
             || !in_channels.is_multiple_of(cfg.groups)
@@ -96,11 +117,10 @@ impl Conv2d {
         };
         let weight = b.param("weight", &shape, init, meta)?.as_tensor().clone();
         let bias = if cfg.bias {
-            let fan_in = shape[1] * kernel * kernel;
             let v = b.param(
                 "bias",
                 &[out_channels],
-                Init::torch_default(fan_in),
+                bias_init,
                 ParamMeta::new(ParamKind::Bias),
             )?;
             Some(v.as_tensor().clone())

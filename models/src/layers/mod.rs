@@ -5,6 +5,7 @@
 pub mod activation;
 pub mod batch_norm;
 pub mod conv;
+pub mod conv_transpose;
 pub mod dropout;
 pub mod linear;
 pub mod pool;
@@ -12,6 +13,7 @@ pub mod pool;
 pub use activation::{add_relu, relu, relu6};
 pub use batch_norm::BatchNorm2d;
 pub use conv::{Conv2d, Conv2dConfig};
+pub use conv_transpose::ConvTranspose2d;
 pub use dropout::Dropout;
 pub use linear::Linear;
 pub use pool::{global_avg_pool, max_pool2d};

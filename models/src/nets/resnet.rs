@@ -105,7 +105,10 @@ pub struct ResNet {
     conv1: Conv2d,
     bn1: BatchNorm2d,
     blocks: Vec<Block>,
-    fc: Linear,
+    /// Number of blocks up to and including each stage.
+    stage_ends: [usize; 4],
+    /// `None` for a backbone (no classifier).
+    fc: Option<Linear>,
     feature_dim: usize,
     imp: LayerImpl,
 }
@@ -113,12 +116,38 @@ pub struct ResNet {
 impl ResNet {
     /// torchvision `resnet18` (11,689,512 parameters at 1000 classes, 3 input channels).
     pub fn resnet18(b: &ParamBuilder, in_channels: usize, num_classes: usize) -> Result<Self> {
-        Self::new(b, false, [2, 2, 2, 2], in_channels, num_classes)
+        Self::new(b, false, [2, 2, 2, 2], in_channels, Some(num_classes))
     }
 
     /// torchvision `resnet50` (25,557,032 parameters at 1000 classes, 3 input channels).
     pub fn resnet50(b: &ParamBuilder, in_channels: usize, num_classes: usize) -> Result<Self> {
-        Self::new(b, true, [3, 4, 6, 3], in_channels, num_classes)
+        Self::new(b, true, [3, 4, 6, 3], in_channels, Some(num_classes))
+    }
+
+    /// `resnet18` without `fc`: a backbone for [`Network::stages_t`] (its `head_t` is an error).
+    pub fn resnet18_backbone(b: &ParamBuilder, in_channels: usize) -> Result<Self> {
+        Self::new(b, false, [2, 2, 2, 2], in_channels, None)
+    }
+
+    /// `resnet50` without `fc`: a backbone for [`Network::stages_t`] (its `head_t` is an error).
+    pub fn resnet50_backbone(b: &ParamBuilder, in_channels: usize) -> Result<Self> {
+        Self::new(b, true, [3, 4, 6, 3], in_channels, None)
+    }
+
+    fn run(&self, x: &Tensor, train: bool, keep_stages: bool) -> Result<Vec<Tensor>> {
+        let x = self.bn1.forward_relu_t(&self.conv1.forward(x)?, train)?;
+        let mut x = max_pool2d("maxpool", &x, 3, 2, 1, self.imp)?;
+        let mut stages = Vec::with_capacity(4);
+        for (i, blk) in self.blocks.iter().enumerate() {
+            x = blk.forward_t(&x, train, self.imp)?;
+            if keep_stages && self.stage_ends.contains(&(i + 1)) {
+                stages.push(x.clone());
+            }
+        }
+        if !keep_stages {
+            stages.push(x);
+        }
+        Ok(stages)
     }
 
     fn new(
@@ -126,7 +155,7 @@ impl ResNet {
         bottleneck: bool,
         layers: [usize; 4],
         in_channels: usize,
-        num_classes: usize,
+        num_classes: Option<usize>,
     ) -> Result<Self> {
         let expansion = if bottleneck { 4 } else { 1 };
         let conv1 = conv_bn_init(&b.pp("conv1"), in_channels, 64, 7, Conv2dConfig::sp(2, 3))?;
@@ -200,11 +229,21 @@ impl ResNet {
                 inplanes = out;
             }
         }
-        let fc = Linear::torch_default(&b.pp("fc"), 512 * expansion, num_classes)?;
+        let fc = match num_classes {
+            Some(k) => Some(Linear::torch_default(&b.pp("fc"), 512 * expansion, k)?),
+            None => None,
+        };
+        let mut stage_ends = [0; 4];
+        let mut end = 0;
+        for (e, n) in stage_ends.iter_mut().zip(layers) {
+            end += n;
+            *e = end;
+        }
         Ok(Self {
             conv1,
             bn1,
             blocks,
+            stage_ends,
             fc,
             feature_dim: 512 * expansion,
             imp: b.layer_impl(),
@@ -214,19 +253,30 @@ impl ResNet {
 
 impl Network for ResNet {
     fn features_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
-        let x = self.bn1.forward_relu_t(&self.conv1.forward(x)?, train)?;
-        let mut x = max_pool2d("maxpool", &x, 3, 2, 1, self.imp)?;
-        for blk in &self.blocks {
-            x = blk.forward_t(&x, train, self.imp)?;
-        }
-        Ok(x)
+        let mut out = self.run(x, train, false)?;
+        out.pop()
+            .ok_or_else(|| crate::ModelError::Config("ResNet without blocks".into()))
     }
 
     fn head_t(&self, f: &Tensor, _train: bool) -> Result<Tensor> {
-        super::gap_fc("avgpool", f, &self.fc, self.imp)
+        let fc = self.fc.as_ref().ok_or_else(super::no_head)?;
+        super::gap_fc("avgpool", f, fc, self.imp)
     }
 
     fn feature_dim(&self) -> usize {
         self.feature_dim
+    }
+
+    fn stages_t(&self, x: &Tensor, train: bool) -> Result<Vec<Tensor>> {
+        self.run(x, train, true)
+    }
+
+    fn stage_channels(&self) -> Vec<usize> {
+        let e = self.feature_dim / 512;
+        vec![64 * e, 128 * e, 256 * e, 512 * e]
+    }
+
+    fn stage_strides(&self) -> Vec<usize> {
+        vec![4, 8, 16, 32]
     }
 }

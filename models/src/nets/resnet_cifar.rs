@@ -73,13 +73,31 @@ pub struct CifarResNet {
     conv1: Conv2d,
     bn1: BatchNorm2d,
     blocks: Vec<Block>,
-    fc: Linear,
+    /// Blocks per stage.
+    n: usize,
+    /// `None` for a backbone (no classifier).
+    fc: Option<Linear>,
     imp: LayerImpl,
 }
 
 impl CifarResNet {
     /// `n` blocks per stage (3: ResNet-20, 9: ResNet-56).
     pub fn new(b: &ParamBuilder, n: usize, in_channels: usize, num_classes: usize) -> Result<Self> {
+        Self::build(b, n, in_channels, Some(num_classes))
+    }
+
+    /// The network without `fc`: a backbone for [`Network::stages_t`] (its `head_t` is an
+    /// error).
+    pub fn backbone(b: &ParamBuilder, n: usize, in_channels: usize) -> Result<Self> {
+        Self::build(b, n, in_channels, None)
+    }
+
+    fn build(
+        b: &ParamBuilder,
+        n: usize,
+        in_channels: usize,
+        num_classes: Option<usize>,
+    ) -> Result<Self> {
         let conv1 = conv3x3(&b.pp("conv1"), in_channels, 16, 1)?;
         let bn1 = BatchNorm2d::new(&b.pp("bn1"), 16)?;
         let mut blocks = Vec::new();
@@ -96,19 +114,22 @@ impl CifarResNet {
                 cin = planes;
             }
         }
-        let fcb = b.pp("fc");
-        let fc = Linear::new(
-            &fcb,
-            64,
-            num_classes,
-            Init::kaiming_normal_fan_in(&[num_classes, 64]),
-            Some(Init::torch_default(64)),
-            false,
-        )?;
+        let fc = match num_classes {
+            Some(k) => Some(Linear::new(
+                &b.pp("fc"),
+                64,
+                k,
+                Init::kaiming_normal_fan_in(&[k, 64]),
+                Some(Init::torch_default(64)),
+                false,
+            )?),
+            None => None,
+        };
         Ok(Self {
             conv1,
             bn1,
             blocks,
+            n,
             fc,
             imp: b.layer_impl(),
         })
@@ -125,10 +146,31 @@ impl Network for CifarResNet {
     }
 
     fn head_t(&self, f: &Tensor, _train: bool) -> Result<Tensor> {
-        super::gap_fc("avgpool", f, &self.fc, self.imp)
+        let fc = self.fc.as_ref().ok_or_else(super::no_head)?;
+        super::gap_fc("avgpool", f, fc, self.imp)
     }
 
     fn feature_dim(&self) -> usize {
         64
+    }
+
+    fn stages_t(&self, x: &Tensor, train: bool) -> Result<Vec<Tensor>> {
+        let mut x = self.bn1.forward_relu_t(&self.conv1.forward(x)?, train)?;
+        let mut stages = Vec::with_capacity(3);
+        for (i, blk) in self.blocks.iter().enumerate() {
+            x = blk.forward_t(&x, train)?;
+            if (i + 1) % self.n == 0 {
+                stages.push(x.clone());
+            }
+        }
+        Ok(stages)
+    }
+
+    fn stage_channels(&self) -> Vec<usize> {
+        vec![16, 32, 64]
+    }
+
+    fn stage_strides(&self) -> Vec<usize> {
+        vec![1, 2, 4]
     }
 }
