@@ -10,11 +10,15 @@
 //! * CenterNet's pieces (Zhou et al. 2019, github xingyizhou/CenterNet), checked against the
 //!   numpy port in `tools/gen_centernet_fixtures.py`: [`targets`] (gaussian radius, heatmap
 //!   splatting, the `ctdet` targets at stride 4), [`focal`] (the penalty-reduced focal loss and
-//!   the masked L1, on Candle tensors) and [`decode`] (3×3 peak NMS, top K, boxes).
+//!   the masked L1, on Candle tensors) and [`decode`] (3×3 peak NMS, top K, boxes);
+//! * [`ssd`]: SSD's box machinery after ssd.pytorch (github amdegroot/ssd.pytorch): priors,
+//!   box coding, matching, the MultiBox loss with hard-negative mining (on Candle tensors) and
+//!   `Detect`'s NMS decoding, checked against the numpy port in `tools/gen_ssd_fixtures.py`.
 
 pub mod coco_eval;
 pub mod decode;
 pub mod focal;
+pub mod ssd;
 pub mod targets;
 
 pub use coco_eval::{evaluate, CocoEvalError, CocoStats, Detection, GroundTruth};
