@@ -386,3 +386,57 @@ fn also_metrics_get_their_own_tables_with_the_papers_values() {
     assert!(md.contains("| momentum_sgd | 60.5000 ± 0.7071 |"), "{md}");
     assert!(md.contains("66.6"), "{md}");
 }
+
+const DET_REPORT: &str = "benchmark = \"coco\"\ntitle = \"CenterNet on tiny COCO\"\nscale = \"embedded\"\ndataset = \"tiny COCO\"\nmetric = \"eval_map\"\nhigher_is_better = true\npairs = [[\"adam\", \"adamp\"]]";
+
+#[test]
+fn detection_runs_get_the_detections_figure_inline() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let data = tempfile::tempdir().unwrap();
+    let coco = data.path();
+    adamp_datasets::testdata_coco::write_tiny(coco, 3, 5).unwrap();
+    for (label, seed) in [("adam", 0), ("adamp", 0), ("adamp", 1)] {
+        write_run(
+            root,
+            &FakeRun {
+                config: "det",
+                label,
+                seed,
+                report: DET_REPORT,
+                metric: "eval_map",
+                evals: [0.1, 0.2],
+                diverged: false,
+                incomplete: false,
+                toy_metrics: &[],
+            },
+        );
+    }
+    // adamp's seed 0 has no detection files: its row is seed 1.
+    for run in ["det/adam/seed-0", "det/adamp/seed-1"] {
+        let run = root.join(run);
+        let dets = serde_json::json!([
+            {"image_id": 5000, "category_id": 3, "bbox": [30.0, 20.0, 20.0, 16.0], "score": 0.9}
+        ]);
+        std::fs::write(run.join("detections.json"), dets.to_string()).unwrap();
+        let source = serde_json::json!({
+            "annotation_file": coco.join("annotations/instances_val2017.json"),
+            "image_dir": coco.join("val2017"),
+        });
+        std::fs::write(run.join("detections_source.json"), source.to_string()).unwrap();
+    }
+    let summary = build_report(root).unwrap();
+    let png = root.join("det/plots/detections.png");
+    assert!(summary.plots.contains(&png), "{:?}", summary.plots);
+    assert!(!root.join("det/plots/detections.svg").exists());
+    assert_png(&png, (828, 522));
+    let report = std::fs::read_to_string(root.join("report.md")).unwrap();
+    assert!(
+        report.contains("![det: validation images with predicted boxes](det/plots/detections.png)"),
+        "{report}"
+    );
+    assert!(
+        report.contains("score ≥ 0.3") && report.contains("rows: adam seed 0, adamp seed 1."),
+        "{report}"
+    );
+}

@@ -10,6 +10,8 @@
 //!   (`[report].sweep`), in `<results>/plots/`;
 //! - retrieval (`eval_recall_at_<k>` columns): `recall_at_k`, the final Recall@K against K per
 //!   label ([`recall`]);
+//! - detection (run folders holding `detections.json`): `detections` (PNG only), a few
+//!   validation images with the predicted boxes, one row per label ([`detections`]);
 //! - toys (`benchmark = toy2d | toy3d`): ‖w‖ per run (2D, metric `w_norm`), the (psi, phi)
 //!   trajectories and r over steps (3D, metrics `psi`, `phi`, `r`).
 //!
@@ -18,6 +20,7 @@
 pub mod aggregate;
 pub mod bars;
 pub mod curves;
+pub mod detections;
 pub mod palette;
 pub mod recall;
 pub mod render;
@@ -209,6 +212,7 @@ pub fn plot_config(runs: &[RunData], plots_dir: &Path) -> Result<Vec<PathBuf>> {
         written.extend(render(&chart, plots_dir, "final_metric")?);
     }
     written.extend(recall::recall_plot(runs, plots_dir)?);
+    written.extend(detections::detections_plot(runs, plots_dir));
     match spec.benchmark.as_str() {
         "toy2d" => written.extend(toy::toy2d(runs, plots_dir)?),
         "toy3d" => written.extend(toy::toy3d(runs, plots_dir)?),

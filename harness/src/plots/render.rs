@@ -67,13 +67,20 @@ fn draw_png(figure: &impl Figure, path: &Path, stem: &str) -> Result<()> {
         .plot(&format!("{stem}.png (writing {})", path.display()))
 }
 
-/// Renders `figure` to `<dir>/<stem>.png` and `<dir>/<stem>.svg`; returns both paths.
-pub fn render(figure: &impl Figure, dir: &Path, stem: &str) -> Result<Vec<PathBuf>> {
+/// Renders `figure` to `<dir>/<stem>.png` only (figures made of photographs: plotters' SVG
+/// backend, as built here, draws a bitmap as one `<rect>` per pixel); returns the path.
+pub fn render_png(figure: &impl Figure, dir: &Path, stem: &str) -> Result<PathBuf> {
     register_fonts();
     std::fs::create_dir_all(dir).with_context(|| format!("creating folder {}", dir.display()))?;
     let png = dir.join(format!("{stem}.png"));
     // The temporary path keeps `.png`: plotters picks the encoder from the extension.
     write_atomic_with(&png, |tmp| draw_png(figure, tmp, stem))?;
+    Ok(png)
+}
+
+/// Renders `figure` to `<dir>/<stem>.png` and `<dir>/<stem>.svg`; returns both paths.
+pub fn render(figure: &impl Figure, dir: &Path, stem: &str) -> Result<Vec<PathBuf>> {
+    let png = render_png(figure, dir, stem)?;
 
     let svg = dir.join(format!("{stem}.svg"));
     let mut text = String::new();

@@ -9,6 +9,7 @@ use super::paper_match::PaperSelection;
 use super::paper_numbers::{benchmark_title, entries_for, PaperNumber, BENCHMARKS};
 use super::stats::{paired_difference, SeedStats};
 use super::{ConfigRuns, SkippedRun};
+use crate::plots::detections;
 use crate::plots::sweep::SweepPlot;
 
 /// A number as the report prints it: 4 decimals, or scientific for tiny/huge values.
@@ -400,11 +401,12 @@ fn render_plot_links(out: &mut String, cfg: &ConfigRuns) {
                 .file_stem()
                 .map(|s| s.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            format!(
-                "[{stem}]({}) ([svg]({}))",
-                link(p),
-                link(&p.with_extension("svg"))
-            )
+            let svg = p.with_extension("svg");
+            if cfg.plots.contains(&svg) {
+                format!("[{stem}]({}) ([svg]({}))", link(p), link(&svg))
+            } else {
+                format!("[{stem}]({})", link(p))
+            }
         })
         .collect();
     let _ = writeln!(out, "Plots: {}\n", items.join(", "));
@@ -417,6 +419,24 @@ fn render_plot_links(out: &mut String, cfg: &ConfigRuns) {
             "![{}: loss, eval metric, weight norm, effective step]({})\n",
             cfg.name,
             link(fig)
+        );
+    }
+    if let Some(fig) = pngs
+        .iter()
+        .find(|p| p.file_stem().is_some_and(|s| s == detections::STEM))
+    {
+        let _ = writeln!(
+            out,
+            "![{}: validation images with predicted boxes]({})\n\n\
+             Detections of the latest evaluation on the first {} validation images (ascending \
+             image id): ground truth in white, predicted boxes with score ≥ {} (at most {} per \
+             image) in each optimizer's colour; rows: {}.\n",
+            cfg.name,
+            link(fig),
+            detections::IMAGES,
+            detections::SCORE_THRESHOLD,
+            detections::MAX_BOXES,
+            detections::shown_seeds(&cfg.runs)
         );
     }
 }
