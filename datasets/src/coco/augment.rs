@@ -78,7 +78,10 @@ pub struct DetectionSample {
     pub boxes: Vec<[f32; 4]>,
     /// The label of each box.
     pub labels: Vec<u32>,
-    /// Input-pixel coordinates (the boxes' convention) to original-image coordinates.
+    /// Input-pixel coordinates to original-image coordinates, in the convention the pipeline's
+    /// boxes use: CenterNet's pixel-index one (pixel `i`'s centre at `i`; the same map the image
+    /// was warped with), SSD's continuous one (pixel `i` spans `[i, i + 1)`). Detections are
+    /// mapped back with it for evaluation.
     pub to_original: Affine,
 }
 

@@ -304,3 +304,45 @@ fn hsv_round_trip_and_get_border_match_the_references() {
     assert_eq!(centernet::get_border(128, 200), 64);
     assert_eq!(centernet::get_border(128, 64), 16);
 }
+
+/// Time per sample at the references' sizes on a COCO-sized image (run with `cargo test
+/// --release -p adamp-datasets -- --ignored augment_timing --nocapture`).
+#[test]
+#[ignore = "timing, prints milliseconds per sample"]
+fn augment_timing() {
+    let (w, h) = (640, 480);
+    let data: Vec<u8> = (0..w * h * 3).map(|k| (k * 7 % 251) as u8).collect();
+    let img = ImageU8::new(h, w, 3, data).unwrap();
+    let boxes = [[100.0, 80.0, 200.0, 150.0], [400.0, 300.0, 120.0, 90.0]];
+    let pipelines = [
+        Pipeline::CenterNet {
+            size: 512,
+            train: true,
+            flip: 0.5,
+            color: true,
+        },
+        Pipeline::CenterNet {
+            size: 512,
+            train: false,
+            flip: 0.5,
+            color: false,
+        },
+        Pipeline::Ssd {
+            size: 300,
+            train: true,
+        },
+        Pipeline::Ssd {
+            size: 300,
+            train: false,
+        },
+    ];
+    for p in &pipelines {
+        let n = 20;
+        let start = std::time::Instant::now();
+        for seed in 0..n {
+            std::hint::black_box(run(&img, &boxes, p, seed));
+        }
+        let ms = start.elapsed().as_secs_f64() * 1000.0 / n as f64;
+        eprintln!("{p:?}: {ms:.2} ms per sample");
+    }
+}
