@@ -51,7 +51,9 @@
 //!   val2017/)` → [`coco::CocoDetection`]: images (id, path, size, kept boxes), category ids ↔
 //!   contiguous labels ([`coco::CocoCategories`]), `ground_truths()` for the evaluator,
 //!   `image(i)` → RGB, `skipped()` counts of zero-area and outside boxes;
-//!   [`testdata_coco::write_tiny`] writes a tiny dataset in the real layout.
+//!   [`testdata_coco::write_tiny`] writes a tiny dataset in the real layout. Embedded default:
+//!   [`fmnist_coco::build_fmnist_coco`] GENERATES Fashion-MNIST objects on textured canvases in
+//!   the COCO 2017 layout (`<data_root>/fmnist-coco`; no registry ships detection data).
 //!
 //! Every error is a [`DatasetError`] naming the file or folder and what to do.
 
@@ -64,6 +66,7 @@ pub mod coco;
 pub mod cutmix;
 pub mod error;
 pub mod fetch;
+pub mod fmnist_coco;
 pub mod hf_parquet;
 pub mod idx;
 pub mod image_folder;

