@@ -15,6 +15,7 @@ pub static BUILTIN: &[&dyn RegisteredTask] = &[
     &Registered::<adamp_task_adversarial::AdversarialTask>::NEW,
     &Registered::<adamp_task_rebias::ReBiasTask>::NEW,
     &Registered::<adamp_task_retrieval::RetrievalTask>::NEW,
+    &Registered::<adamp_task_detection::DetectionTask>::NEW,
 ];
 
 /// The task kinds a config is read with: [`BUILTIN`], plus any a program (or a test) adds.

@@ -96,9 +96,10 @@ impl Task for Quadratic {
         })
     }
     fn evaluate(&mut self) -> Result<EvalOutput> {
-        Ok(EvalOutput {
-            metrics: vec![("w_squared".into(), self.loss()?.to_scalar::<f64>()?)],
-        })
+        Ok(EvalOutput::from_metrics(vec![(
+            "w_squared".into(),
+            self.loss()?.to_scalar::<f64>()?,
+        )]))
     }
 }
 

@@ -51,9 +51,10 @@ impl Task for BlowsUp {
         } else {
             1.0
         };
-        Ok(EvalOutput {
-            metrics: vec![("final_norm".into(), 1.0), ("final_loss".into(), value)],
-        })
+        Ok(EvalOutput::from_metrics(vec![
+            ("final_norm".into(), 1.0),
+            ("final_loss".into(), value),
+        ]))
     }
 }
 

@@ -112,13 +112,11 @@ impl Task for TwoNets {
                 .to_scalar::<f64>()
                 .unwrap()
         };
-        Ok(EvalOutput {
-            metrics: vec![
-                ("f_norm".into(), n(&self.f)),
-                ("g_norm".into(), n(&self.g)),
-                ("calls".into(), self.calls),
-            ],
-        })
+        Ok(EvalOutput::from_metrics(vec![
+            ("f_norm".into(), n(&self.f)),
+            ("g_norm".into(), n(&self.g)),
+            ("calls".into(), self.calls),
+        ]))
     }
 }
 

@@ -2,6 +2,7 @@
 //! checkpointing and the progress bar; tasks only compute (see `adamp_task_api::Task`).
 
 pub mod build;
+mod eval_files;
 mod folder;
 pub mod plan;
 pub mod progress;
@@ -313,7 +314,9 @@ impl Running {
                 .checkpoint_every
                 .is_some_and(|n| step % n as u64 == 0);
             if ends_epoch {
-                let metrics = task.evaluate()?.metrics;
+                let evaluated = task.evaluate()?;
+                eval_files::write_eval_files(&self.folder, &evaluated.files)?;
+                let metrics = evaluated.metrics;
                 evals = metrics
                     .iter()
                     .map(|(k, v)| (format!("eval_{k}"), *v))

@@ -303,6 +303,6 @@ impl Task for AdversarialTask {
                 .zip(attacked)
                 .map(|((_, name), c)| (name, pct(c))),
         );
-        Ok(EvalOutput { metrics })
+        Ok(EvalOutput::from_metrics(metrics))
     }
 }

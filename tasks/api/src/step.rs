@@ -29,11 +29,26 @@ pub struct StepOutput {
     pub scalars: Vec<(String, f64)>,
 }
 
-/// The result of an evaluation: named metrics, recorded as `eval_<name>`.
+/// The result of an evaluation: named metrics, recorded as `eval_<name>`, and files for the run
+/// folder.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct EvalOutput {
     /// `(name, value)` pairs without the `eval_` prefix (the loop adds it), e.g. `("top1", 71.6)`.
     pub metrics: Vec<(String, f64)>,
+    /// `(file name, bytes)`: files the loop writes into the run folder (atomically, replacing the
+    /// previous evaluation's), e.g. a detector's predictions in the COCO results format. Names
+    /// are plain file names (no folders); they must not be one of the loop's own files.
+    pub files: Vec<(String, Vec<u8>)>,
+}
+
+impl EvalOutput {
+    /// Metrics only.
+    pub fn from_metrics(metrics: Vec<(String, f64)>) -> Self {
+        Self {
+            metrics,
+            files: Vec::new(),
+        }
+    }
 }
 
 /// The loop's handle to the optimizers, given to [`crate::Task::train_step`].

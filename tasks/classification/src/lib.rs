@@ -15,6 +15,7 @@
 
 pub mod cursor;
 pub mod metrics;
+pub mod pretrained;
 pub mod settings;
 pub mod subset;
 pub mod task;

@@ -371,8 +371,8 @@ impl Task for ClassificationTask {
             )));
         }
         let pct = |c: usize| 100.0 * c as f64 / n as f64;
-        Ok(EvalOutput {
-            metrics: EVAL_METRICS
+        Ok(EvalOutput::from_metrics(
+            EVAL_METRICS
                 .iter()
                 .map(|m| m.to_string())
                 .zip([
@@ -382,6 +382,6 @@ impl Task for ClassificationTask {
                     self.skipped_images() as f64,
                 ])
                 .collect(),
-        })
+        ))
     }
 }

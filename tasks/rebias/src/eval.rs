@@ -79,6 +79,6 @@ impl ReBiasTask {
                 }
             }
         }
-        Ok(EvalOutput { metrics })
+        Ok(EvalOutput::from_metrics(metrics))
     }
 }

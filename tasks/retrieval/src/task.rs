@@ -21,7 +21,7 @@ use crate::describe::Description;
 use crate::embedding::EmbeddingNet;
 use crate::freeze::{Freeze, PROXIES};
 use crate::groups::{param_groups, proxy_meta};
-use crate::model_settings::{BatchNormMode, RetrievalModelSettings, WeightsSource};
+use crate::model_settings::{BatchNormMode, RetrievalModelSettings};
 use crate::proxy_anchor::proxy_init;
 use crate::recall::{recall_at_k, Gallery, DEFAULT_BLOCK};
 use crate::settings::{recall_metric, Loss, RetrievalSettings};
@@ -50,21 +50,6 @@ pub struct RetrievalTask {
 
 fn other<E: std::fmt::Display>(e: E) -> TaskError {
     TaskError::Other(e.to_string())
-}
-
-/// The starting weights' local file (fetched through the hub cache when it names a repository).
-fn weights_file(source: &WeightsSource) -> Result<std::path::PathBuf> {
-    match source {
-        WeightsSource::Path(p) => Ok(p.clone()),
-        WeightsSource::Hub {
-            repo,
-            revision,
-            file,
-        } => {
-            let hub = adamp_hub::Hub::from_env().map_err(other)?;
-            adamp_models::pretrained::hub_file(&hub, repo, revision, file).map_err(other)
-        }
-    }
 }
 
 impl RetrievalTask {
@@ -112,7 +97,7 @@ impl RetrievalTask {
         let net = EmbeddingNet::new(&config, settings.embedding_dim, bn_frozen, &ctx.device)?;
         let mut loaded = String::new();
         if let Some(p) = &model.pretrained {
-            let path = weights_file(&p.source()?)?;
+            let path = p.source()?.local_file()?;
             let n = net.load_pretrained(&path)?;
             loaded = format!(", {n} tensors from {}", path.display());
         }
@@ -310,13 +295,12 @@ impl Task for RetrievalTask {
                 )?
             }
         };
-        Ok(EvalOutput {
-            metrics: self
-                .ks
+        Ok(EvalOutput::from_metrics(
+            self.ks
                 .iter()
                 .map(|&k| recall_metric(k))
                 .zip(recalls)
                 .collect(),
-        })
+        ))
     }
 }

@@ -180,11 +180,9 @@ impl Task for Toy2d {
     fn evaluate(&mut self) -> Result<EvalOutput> {
         let v = vector::values(&self.w)?;
         let norm = vector::norm(&v);
-        Ok(EvalOutput {
-            metrics: vec![
-                (EVAL_METRICS[0].to_string(), norm),
-                (EVAL_METRICS[1].to_string(), -v[0] / norm),
-            ],
-        })
+        Ok(EvalOutput::from_metrics(vec![
+            (EVAL_METRICS[0].to_string(), norm),
+            (EVAL_METRICS[1].to_string(), -v[0] / norm),
+        ]))
     }
 }

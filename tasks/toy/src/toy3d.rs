@@ -227,14 +227,12 @@ impl Task for Toy3d {
 
     fn evaluate(&mut self) -> Result<EvalOutput> {
         let (psi, phi, r) = Self::coordinates(&vector::values(&self.w)?);
-        Ok(EvalOutput {
-            metrics: vec![
-                (EVAL_METRICS[0].to_string(), r),
-                (EVAL_METRICS[1].to_string(), self.peak_r),
-                (EVAL_METRICS[2].to_string(), self.rosenbrock(psi, phi)),
-                ("final_psi".to_string(), psi),
-                ("final_phi".to_string(), phi),
-            ],
-        })
+        Ok(EvalOutput::from_metrics(vec![
+            (EVAL_METRICS[0].to_string(), r),
+            (EVAL_METRICS[1].to_string(), self.peak_r),
+            (EVAL_METRICS[2].to_string(), self.rosenbrock(psi, phi)),
+            ("final_psi".to_string(), psi),
+            ("final_phi".to_string(), phi),
+        ]))
     }
 }
