@@ -1,4 +1,5 @@
-//! Every detection config (benchmark 2: the embedded `configs/coco_fmnist_*.toml` and the
+//! Every detection config (benchmark 2: the embedded `configs/coco_fmnist_centernet.toml` and
+//! `configs/extra/coco_fmnist_ssd.toml`, and the
 //! paper-scale `configs/paper/coco_*.toml`) parses, validates and trains for two steps with
 //! every optimizer entry on a tiny dataset written in the real COCO 2017 layout
 //! (`adamp_datasets::testdata_coco::write_tiny`: non-contiguous category ids, a crowd box, an
@@ -49,7 +50,12 @@ fn run_two_steps(path: &Path, data_root: &Path, extra: &[String]) -> Vec<PathBuf
     for spec in runs {
         let outcome = train::run(&spec, &RunOptions::new(&out))
             .unwrap_or_else(|e| panic!("{} / {}: {e:#}", path.display(), spec.label));
-        assert_eq!(outcome.status, RunStatus::Completed, "{stem} / {}", spec.label);
+        assert_eq!(
+            outcome.status,
+            RunStatus::Completed,
+            "{stem} / {}",
+            spec.label
+        );
         let summary = std::fs::read_to_string(outcome.folder.join("summary.csv")).unwrap();
         let header = summary.lines().next().unwrap();
         for column in ["eval_ap", "eval_ap50", "eval_ar100"] {
@@ -58,7 +64,10 @@ fn run_two_steps(path: &Path, data_root: &Path, extra: &[String]) -> Vec<PathBuf
         let last = summary.lines().last().unwrap();
         assert!(last.contains("completed"), "{stem}: {last}");
         let metrics = std::fs::read_to_string(outcome.folder.join("metrics.csv")).unwrap();
-        assert!(metrics.contains(",objects,"), "{stem}: the objects per batch");
+        assert!(
+            metrics.contains(",objects,"),
+            "{stem}: the objects per batch"
+        );
         let parts = if stem.contains("ssd") {
             [",loc_loss,", ",conf_loss,"]
         } else {
@@ -72,13 +81,15 @@ fn run_two_steps(path: &Path, data_root: &Path, extra: &[String]) -> Vec<PathBuf
             "{stem}: the backbone's weights are instrumented"
         );
         // The latest evaluation's detections, in the COCO results format, on validation images.
-        let dets: serde_json::Value = serde_json::from_slice(
-            &std::fs::read(outcome.folder.join("detections.json")).unwrap(),
-        )
-        .unwrap();
+        let dets: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(outcome.folder.join("detections.json")).unwrap())
+                .unwrap();
         for d in dets.as_array().unwrap() {
             assert!(d["image_id"].as_u64().unwrap() >= 5000, "{stem}: {d}");
-            assert!([1, 3, 90].contains(&d["category_id"].as_u64().unwrap()), "{d}");
+            assert!(
+                [1, 3, 90].contains(&d["category_id"].as_u64().unwrap()),
+                "{d}"
+            );
             assert_eq!(d["bbox"].as_array().unwrap().len(), 4);
         }
         let source: serde_json::Value = serde_json::from_slice(
@@ -103,8 +114,13 @@ fn tiny_coco() -> tempfile::TempDir {
 #[test]
 fn embedded_detection_configs_train_two_steps_on_coco_layout_data() {
     let data = tiny_coco();
-    let found = configs("configs", "coco_");
-    assert_eq!(found.len(), 2, "CenterNet and SSD: {found:?}");
+    let mut found = configs("configs", "coco_");
+    found.extend(configs("configs/extra", "coco_"));
+    assert_eq!(
+        found.len(),
+        2,
+        "CenterNet (default) and SSD (extra): {found:?}"
+    );
     for path in found {
         run_two_steps(&path, data.path(), &[]);
     }
@@ -121,12 +137,19 @@ fn paper_detection_configs_start_on_tiny_coco_data() {
         .save_safetensors(&weights)
         .unwrap();
     let found = configs("configs/paper", "coco_");
-    assert_eq!(found.len(), 4, "CenterNet and SSD x scratch and ImageNet: {found:?}");
+    assert_eq!(
+        found.len(),
+        4,
+        "CenterNet and SSD x scratch and ImageNet: {found:?}"
+    );
     for path in found {
         let stem = path.file_stem().unwrap().to_string_lossy().to_string();
         let mut extra = Vec::new();
         if stem.ends_with("imagenet") {
-            extra.push(format!("model.pretrained={{ path = \"{}\" }}", weights.display()));
+            extra.push(format!(
+                "model.pretrained={{ path = \"{}\" }}",
+                weights.display()
+            ));
         }
         // CenterNet at 128 px instead of 512 keeps the CPU test short (3 up-sampling stages
         // still run: 4 x 4 backbone map to 32 x 32); SSD keeps its 300 px and 8,732 priors.
@@ -148,11 +171,18 @@ fn a_missing_dataset_is_refused_before_anything_is_written() {
         .args(["run", config.to_str().unwrap(), "--out"])
         .arg(out.path())
         .args(["--seeds", "0", "--set"])
-        .arg(format!("data.root=\"{}\"", data.path().join("nowhere").display()))
+        .arg(format!(
+            "data.root=\"{}\"",
+            data.path().join("nowhere").display()
+        ))
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&result.stderr);
     assert_eq!(result.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("instances_train2017.json"), "{stderr}");
-    assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 0, "{stderr}");
+    assert_eq!(
+        std::fs::read_dir(out.path()).unwrap().count(),
+        0,
+        "{stderr}"
+    );
 }

@@ -64,14 +64,26 @@ mod tests {
     #[test]
     fn folders_hidden_names_and_the_loops_files_are_refused_before_writing() {
         let dir = tempfile::tempdir().unwrap();
-        for bad in ["../x.json", "sub/x.json", ".hidden", "", "summary.csv", "checkpoint"] {
+        for bad in [
+            "../x.json",
+            "sub/x.json",
+            ".hidden",
+            "",
+            "summary.csv",
+            "checkpoint",
+        ] {
             let files = [
                 ("ok.json".to_string(), b"{}".to_vec()),
                 (bad.to_string(), b"{}".to_vec()),
             ];
-            let err = write_eval_files(dir.path(), &files).unwrap_err().to_string();
+            let err = write_eval_files(dir.path(), &files)
+                .unwrap_err()
+                .to_string();
             assert!(err.contains("evaluation file"), "{bad}: {err}");
-            assert!(!dir.path().join("ok.json").exists(), "{bad}: wrote before checking");
+            assert!(
+                !dir.path().join("ok.json").exists(),
+                "{bad}: wrote before checking"
+            );
         }
     }
 }

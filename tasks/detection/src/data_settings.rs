@@ -92,7 +92,10 @@ impl DetectionDataSettings {
                 "`fetch = true` generates a stand-in: set `stand_in = \"fmnist_coco\"` (real COCO is never downloaded)",
             ));
         }
-        for (key, v) in [("train_subset", self.train_subset), ("val_subset", self.val_subset)] {
+        for (key, v) in [
+            ("train_subset", self.train_subset),
+            ("val_subset", self.val_subset),
+        ] {
             if v == Some(0) {
                 return Err(invalid(format!("data.{key}"), "at least 1 image"));
             }

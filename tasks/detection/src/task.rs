@@ -369,8 +369,7 @@ impl Task for DetectionTask {
         for chunk in positions.chunks(EVAL_BATCH) {
             let batch = assemble(val, chunk, &self.eval_pipeline, self.seed, 0, &self.device)?;
             let decoded = self.decode(&batch.images)?;
-            for ((boxes, sample), &id) in decoded.iter().zip(&batch.samples).zip(&batch.image_ids)
-            {
+            for ((boxes, sample), &id) in decoded.iter().zip(&batch.samples).zip(&batch.image_ids) {
                 detections.extend(results::to_coco(id, boxes, &sample.to_original, &val.coco));
             }
         }
