@@ -124,7 +124,7 @@ pub const MAX_INPUT_SIZE: usize = 2048;
 impl DetectionSettings {
     /// Every check that needs no data.
     pub fn validate(&self) -> Result<()> {
-        if !(32..=MAX_INPUT_SIZE).contains(&self.input_size) || self.input_size % 4 != 0 {
+        if !(32..=MAX_INPUT_SIZE).contains(&self.input_size) || !self.input_size.is_multiple_of(4) {
             return Err(invalid(
                 "input_size",
                 format!(

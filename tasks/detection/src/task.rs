@@ -27,12 +27,12 @@ const EVAL_BATCH: usize = 16;
 /// The detector and what its loss and decoding need.
 enum Detector {
     CenterNet {
-        net: CenterNet,
+        net: Box<CenterNet>,
         weights: LossWeights,
         k: usize,
     },
     Ssd {
-        net: SsdNet,
+        net: Box<SsdNet>,
         priors: Vec<[f32; 4]>,
         variance: [f64; 2],
         criterion: MultiBoxLoss,
@@ -143,7 +143,7 @@ impl DetectionTask {
                     input / net.output_stride()
                 );
                 let det = Detector::CenterNet {
-                    net,
+                    net: Box::new(net),
                     weights: LossWeights {
                         hm: hm_weight,
                         wh: wh_weight,
@@ -193,7 +193,7 @@ impl DetectionTask {
                     net.source_sizes()
                 );
                 let det = Detector::Ssd {
-                    net,
+                    net: Box::new(net),
                     variance: spec.variance,
                     priors,
                     criterion: MultiBoxLoss {
