@@ -6,24 +6,10 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use adamp_harness::train::{self, RunOptions, RunStatus};
-
-fn configs(dir: &str, prefix: &str) -> Vec<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(dir);
-    let mut found: Vec<PathBuf> = std::fs::read_dir(&root)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| {
-            p.extension().is_some_and(|e| e == "toml")
-                && p.file_name().unwrap().to_string_lossy().starts_with(prefix)
-        })
-        .collect();
-    found.sort();
-    found
-}
 
 /// Two steps (batch 2, 4 training images, 2 test images), CPU, one seed, every optimizer;
 /// `extra` overrides on top.
@@ -68,7 +54,7 @@ fn run_two_steps(path: &Path, data_root: &Path, labels: &[&str], extra: &[&str])
 fn embedded_adversarial_configs_train_two_steps_on_generated_idx_data() {
     let data = tempfile::tempdir().unwrap();
     adamp_datasets::testdata::write_idx_dataset(data.path(), 8, 6, 28, 4).unwrap();
-    let found = configs("configs", "fmnist_adv_");
+    let found = common::configs("configs", "fmnist_adv_");
     assert_eq!(found.len(), 2, "one embedded config per norm: {found:?}");
     for path in found {
         run_two_steps(&path, data.path(), &["adam", "adamp"], &[]);
@@ -79,7 +65,7 @@ fn embedded_adversarial_configs_train_two_steps_on_generated_idx_data() {
 fn paper_adversarial_configs_start_on_generated_cifar10_binary_data() {
     let data = tempfile::tempdir().unwrap();
     let dir = adamp_datasets::testdata::write_cifar10_binary(data.path(), 4, 2).unwrap();
-    let found = configs("configs/paper", "cifar10_adv_");
+    let found = common::configs("configs/paper", "cifar10_adv_");
     assert_eq!(found.len(), 2, "one paper config per norm: {found:?}");
     for path in found {
         // WRN-34-10 (46 M parameters) as configured, but one-step attacks (training and
@@ -102,7 +88,7 @@ fn paper_adversarial_configs_start_on_generated_cifar10_binary_data() {
 
 #[test]
 fn nonsensical_attack_settings_are_refused_by_key_with_nothing_written() {
-    let config = configs("configs", "fmnist_adv_linf").remove(0);
+    let config = common::configs("configs", "fmnist_adv_linf").remove(0);
     for (set, key) in [
         ("task.eps=0.0", "task.eps"),
         ("task.eps=-0.01", "task.eps"),

@@ -12,18 +12,10 @@ use adamp_harness::config::{self, LoadOptions};
 use adamp_harness::train::{self, RunOptions, RunStatus};
 
 fn configs(dir: &str, prefix: &str) -> Vec<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(dir);
-    let mut found: Vec<PathBuf> = std::fs::read_dir(&root)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| {
-            p.extension().is_some_and(|e| e == "toml")
-                && p.file_name().unwrap().to_string_lossy().starts_with(prefix)
-                && is_classification(p)
-        })
-        .collect();
-    found.sort();
-    found
+    common::configs(dir, prefix)
+        .into_iter()
+        .filter(|p| is_classification(p))
+        .collect()
 }
 
 /// Whether the config at `path` trains `[task] kind = "classification"` (other benchmarks'

@@ -16,20 +16,6 @@ use adamp_harness::train::{self, RunOptions, RunStatus};
 use adamp_models::{build, ModelKind};
 use candle_core::Device;
 
-fn configs(dir: &str, prefix: &str) -> Vec<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(dir);
-    let mut found: Vec<PathBuf> = std::fs::read_dir(&root)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| {
-            p.extension().is_some_and(|e| e == "toml")
-                && p.file_stem().unwrap().to_string_lossy().starts_with(prefix)
-        })
-        .collect();
-    found.sort();
-    found
-}
-
 /// Two epochs of one batch of 4 (5 training images), CPU, seed 0, every optimizer; `extra`
 /// overrides on top. Returns the run folders.
 fn run_two_steps(path: &Path, data_root: &Path, extra: &[String]) -> Vec<PathBuf> {
@@ -114,8 +100,8 @@ fn tiny_coco() -> tempfile::TempDir {
 #[test]
 fn embedded_detection_configs_train_two_steps_on_coco_layout_data() {
     let data = tiny_coco();
-    let mut found = configs("configs", "coco_");
-    found.extend(configs("configs/extra", "coco_"));
+    let mut found = common::configs("configs", "coco_");
+    found.extend(common::configs("configs/extra", "coco_"));
     assert_eq!(
         found.len(),
         2,
@@ -136,7 +122,7 @@ fn paper_detection_configs_start_on_tiny_coco_data() {
         .unwrap()
         .save_safetensors(&weights)
         .unwrap();
-    let found = configs("configs/paper", "coco_");
+    let found = common::configs("configs/paper", "coco_");
     assert_eq!(
         found.len(),
         4,

@@ -13,20 +13,6 @@ use std::path::{Path, PathBuf};
 use adamp_datasets::texture_fmnist::{build_texture_dataset, TextureSpec};
 use adamp_harness::train::{self, RunOptions, RunStatus};
 
-fn configs(dir: &str, prefix: &str) -> Vec<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(dir);
-    let mut found: Vec<PathBuf> = std::fs::read_dir(&root)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| {
-            p.extension().is_some_and(|e| e == "toml")
-                && p.file_name().unwrap().to_string_lossy().starts_with(prefix)
-        })
-        .collect();
-    found.sort();
-    found
-}
-
 /// The tiny data of every kind, generated once.
 struct Data {
     _dir: tempfile::TempDir,
@@ -140,16 +126,16 @@ fn run_two_steps(path: &Path, d: &Data, out: &Path) -> Vec<String> {
 #[test]
 fn every_rebias_config_trains_two_steps_on_generated_data_and_reports_beside_the_paper() {
     let d = data();
-    let embedded: Vec<PathBuf> = configs("configs", "biased_mnist_")
+    let embedded: Vec<PathBuf> = common::configs("configs", "biased_mnist_")
         .into_iter()
-        .chain(configs("configs", "imagenet9_"))
+        .chain(common::configs("configs", "imagenet9_"))
         .collect();
     assert_eq!(embedded.len(), 5, "{embedded:?}");
-    let extra = configs("configs/extra", "biased_mnist_");
+    let extra = common::configs("configs/extra", "biased_mnist_");
     assert_eq!(extra.len(), 8, "{extra:?}");
-    let paper: Vec<PathBuf> = configs("configs/paper", "biased_mnist_")
+    let paper: Vec<PathBuf> = common::configs("configs/paper", "biased_mnist_")
         .into_iter()
-        .chain(configs("configs/paper", "imagenet9"))
+        .chain(common::configs("configs/paper", "imagenet9"))
         .collect();
     assert_eq!(paper.len(), 5, "{paper:?}");
     let out = tempfile::tempdir().unwrap();

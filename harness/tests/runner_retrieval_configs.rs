@@ -18,20 +18,6 @@ use adamp_harness::train::{self, RunOptions, RunStatus};
 use adamp_models::{build, ModelKind};
 use candle_core::Device;
 
-fn configs(dir: &str, pick: impl Fn(&str) -> bool) -> Vec<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(dir);
-    let mut found: Vec<PathBuf> = std::fs::read_dir(&root)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| {
-            p.extension().is_some_and(|e| e == "toml")
-                && pick(&p.file_stem().unwrap().to_string_lossy())
-        })
-        .collect();
-    found.sort();
-    found
-}
-
 /// 8 classes of 3 images (4 train, 4 evaluate), 40 px, in `format`'s layout.
 fn tiny(format: RetrievalFormat, root: &Path) -> PathBuf {
     let dir = root.join(format.as_str());
@@ -97,7 +83,7 @@ fn run_two_steps(path: &Path, data_root: &Path, extra: &[String]) {
 #[test]
 fn embedded_retrieval_configs_train_two_steps_on_their_layouts() {
     let data = tempfile::tempdir().unwrap();
-    let found = configs("configs", |s| s.starts_with("retrieval_"));
+    let found = common::configs("configs", "retrieval_");
     assert_eq!(
         found.len(),
         4,
@@ -126,8 +112,8 @@ fn paper_retrieval_configs_start_on_tiny_data_in_each_real_layout() {
         .save_safetensors(&weights)
         .unwrap();
     let pretrained = format!("model.pretrained={{ path = \"{}\" }}", weights.display());
-    let found = configs("configs/paper", |s| {
-        s.ends_with("_triplet") || s.ends_with("_proxy_anchor")
+    let found = common::config_files("configs/paper", |s| {
+        s.ends_with("_triplet.toml") || s.ends_with("_proxy_anchor.toml")
     });
     assert_eq!(found.len(), 8, "4 datasets x 2 losses: {found:?}");
     for path in found {
@@ -182,7 +168,7 @@ fn refused(config: &Path, sets: &[String], key: &str) {
 fn bad_retrieval_input_is_refused_by_key_with_nothing_written() {
     let data = tempfile::tempdir().unwrap();
     let dir = tiny(RetrievalFormat::Cub, data.path());
-    let config = configs("configs", |s| s == "retrieval_fmnist_triplet").remove(0);
+    let config = common::configs("configs", "retrieval_fmnist_triplet.toml").remove(0);
     let base = |more: &[&str]| -> Vec<String> {
         let mut v = vec![
             format!("data.root=\"{}\"", dir.display()),
@@ -258,7 +244,7 @@ fn a_retrieval_run_killed_after_the_warm_up_resumes_exactly() {
     // Class-balanced batches with BatchNorm in training mode (triplet), shuffled batches with
     // the proxies' group (Proxy-Anchor): 3 steps per epoch, killed in the second epoch.
     for stem in ["retrieval_fmnist_triplet", "retrieval_fmnist_proxy_anchor"] {
-        let path = configs("configs", |s| s == stem).remove(0);
+        let path = common::config_files("configs", |s| s == format!("{stem}.toml")).remove(0);
         let options = LoadOptions {
             sets: vec![
                 format!("data.root=\"{}\"", dir.display()),

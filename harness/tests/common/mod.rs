@@ -1,7 +1,7 @@
 //! What the harness tests' own small tasks share.
 #![allow(dead_code)]
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use adamp_harness::config::{self, Experiment, LoadOptions};
 use adamp_optim::{Param, ParamKind, ParamList, ParamMeta};
@@ -32,4 +32,25 @@ pub fn load_seed0_on_cpu(path: &Path, sets: Vec<String>) -> Experiment {
         ..Default::default()
     };
     config::load(path, &options).unwrap_or_else(|e| panic!("{}: {e:#}", path.display()))
+}
+
+/// The config files (`*.toml`) of the repository folder `dir` (`configs`, `configs/paper`, ...)
+/// whose file name (with `.toml`) `pick` accepts, sorted.
+pub fn config_files(dir: &str, pick: impl Fn(&str) -> bool) -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(dir);
+    let mut found: Vec<PathBuf> = std::fs::read_dir(&root)
+        .unwrap_or_else(|e| panic!("{}: {e}", root.display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.extension().is_some_and(|e| e == "toml")
+                && pick(&p.file_name().unwrap().to_string_lossy())
+        })
+        .collect();
+    found.sort();
+    found
+}
+
+/// [`config_files`] whose name starts with `prefix`.
+pub fn configs(dir: &str, prefix: &str) -> Vec<PathBuf> {
+    config_files(dir, |name| name.starts_with(prefix))
 }

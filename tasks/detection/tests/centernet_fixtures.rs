@@ -4,8 +4,6 @@
 //! `python tools/gen_centernet_fixtures.py` (numpy 2.4.6; see tools/README.md). Plus
 //! hand-checked cases and a finite-difference gradient check of the focal loss.
 
-use std::path::Path;
-
 use adamp_task_detection::decode::{ctdet_decode, nms, topk};
 use adamp_task_detection::focal::{neg_loss, reg_l1_loss};
 use adamp_task_detection::targets::{
@@ -14,26 +12,8 @@ use adamp_task_detection::targets::{
 use candle_core::{DType, Device, Tensor, Var};
 use serde_json::Value;
 
-fn fixture() -> Value {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/centernet.json");
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
-fn f(v: &Value) -> f64 {
-    v.as_f64().unwrap()
-}
-
-fn f32s(v: &Value) -> Vec<f32> {
-    v.as_array().unwrap().iter().map(|x| f(x) as f32).collect()
-}
-
-fn us(v: &Value) -> Vec<usize> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_u64().unwrap() as usize)
-        .collect()
-}
+mod common;
+use common::{assert_rel, f, f32s, fixture, us};
 
 fn assert_close(name: &str, got: &[f32], want: &[f32], tol: f32) {
     assert_eq!(got.len(), want.len(), "{name}: length");
@@ -42,16 +22,9 @@ fn assert_close(name: &str, got: &[f32], want: &[f32], tol: f32) {
     }
 }
 
-fn assert_rel(name: &str, got: f64, want: f64) {
-    assert!(
-        (got - want).abs() <= 1e-5 * want.abs().max(1e-12),
-        "{name}: {got} vs {want}"
-    );
-}
-
 #[test]
 fn gaussian_radius_matches_reference() {
-    let fx = fixture();
+    let fx = fixture("centernet.json");
     let cases = fx["radius"].as_array().unwrap();
     assert!(cases.len() >= 10);
     for c in cases {
@@ -73,7 +46,7 @@ fn gaussian_radius_by_hand() {
 
 #[test]
 fn ctdet_targets_match_reference() {
-    let fx = fixture();
+    let fx = fixture("centernet.json");
     for (name, c) in fx["targets"].as_object().unwrap() {
         let objects: Vec<CtdetObject> = c["anns"]
             .as_array()
@@ -139,12 +112,12 @@ fn tensor(v: &Value, shape: &[usize]) -> Tensor {
 
 #[test]
 fn losses_match_reference() {
-    let fx = fixture();
+    let fx = fixture("centernet.json");
     for (name, c) in fx["losses"].as_object().unwrap() {
         let shape = us(&c["shape"]);
         let loss = neg_loss(&tensor(&c["pred"], &shape), &tensor(&c["gt"], &shape)).unwrap();
         let got = loss.to_scalar::<f32>().unwrap() as f64;
-        assert_rel(&format!("{name}.focal"), got, f(&c["focal"]));
+        assert_rel(&format!("{name}.focal"), got, f(&c["focal"]), 1e-5);
         if c.get("l1_wh").is_none() {
             continue;
         }
@@ -156,7 +129,7 @@ fn losses_match_reference() {
         let target = tensor(&c["target_wh"], &[1, MAX_OBJS, 2]);
         let l1 = reg_l1_loss(&out, &mask, &ind, &target).unwrap();
         let got = l1.to_scalar::<f32>().unwrap() as f64;
-        assert_rel(&format!("{name}.l1_wh"), got, f(&c["l1_wh"]));
+        assert_rel(&format!("{name}.l1_wh"), got, f(&c["l1_wh"]), 1e-5);
     }
 }
 
@@ -207,7 +180,7 @@ fn focal_loss_gradient_matches_finite_differences() {
 
 #[test]
 fn decode_matches_reference() {
-    let fx = fixture();
+    let fx = fixture("centernet.json");
     let c = &fx["decode"];
     let shape = us(&c["shape"]);
     let (nc, h, w) = (shape[0], shape[1], shape[2]);

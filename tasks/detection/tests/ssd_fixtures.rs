@@ -5,8 +5,6 @@
 //! `python tools/gen_ssd_fixtures.py` (numpy 2.4.6; see tools/README.md). Plus an encode/decode
 //! round trip on random boxes and a finite-difference gradient check of the loss.
 
-use std::path::Path;
-
 use adamp_task_detection::ssd::{
     center_size, decode, detect, encode, jaccard, match_priors, nms, point_form, DetectSpec,
     MultiBoxLoss, PriorSpec,
@@ -14,28 +12,10 @@ use adamp_task_detection::ssd::{
 use candle_core::{DType, Device, Tensor, Var};
 use serde_json::Value;
 
+mod common;
+use common::{assert_rel, f, f32s, fixture, us};
+
 const VAR: [f64; 2] = [0.1, 0.2];
-
-fn fixture() -> Value {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/ssd.json");
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
-fn f(v: &Value) -> f64 {
-    v.as_f64().unwrap()
-}
-
-fn f32s(v: &Value) -> Vec<f32> {
-    v.as_array().unwrap().iter().map(|x| f(x) as f32).collect()
-}
-
-fn us(v: &Value) -> Vec<usize> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_u64().unwrap() as usize)
-        .collect()
-}
 
 fn quads(v: &Value) -> Vec<[f32; 4]> {
     f32s(v)
@@ -55,20 +35,13 @@ fn assert_close(name: &str, got: &[f32], want: &[f32], tol: f32) {
     }
 }
 
-fn assert_rel(name: &str, got: f64, want: f64, tol: f64) {
-    assert!(
-        (got - want).abs() <= tol * want.abs().max(1e-12),
-        "{name}: {got} vs {want}"
-    );
-}
-
 fn flat(v: &[[f32; 4]]) -> Vec<f32> {
     v.iter().flatten().copied().collect()
 }
 
 #[test]
 fn ssd300_priors_match_reference() {
-    let fx = fixture();
+    let fx = fixture("ssd.json");
     let c = &fx["ssd300"];
     let pri = PriorSpec::ssd300_coco().priors();
     assert_eq!(pri.len(), 8732);
@@ -90,7 +63,7 @@ fn ssd300_priors_match_reference() {
 
 #[test]
 fn scaled_priors_match_reference() {
-    let fx = fixture();
+    let fx = fixture("ssd.json");
     let cases = fx["scaled"].as_object().unwrap();
     assert!(cases.len() >= 4);
     for (name, c) in cases {
@@ -138,7 +111,7 @@ fn scaled_priors_match_reference() {
 
 #[test]
 fn box_coding_matches_reference() {
-    let fx = fixture();
+    let fx = fixture("ssd.json");
     let c = &fx["coding"];
     let priors = quads(&c["priors"]);
     let truths = quads(&c["truths"]);
@@ -209,7 +182,7 @@ fn priors_of(c: &Value) -> Vec<[f32; 4]> {
 
 #[test]
 fn matching_matches_reference() {
-    let fx = fixture();
+    let fx = fixture("ssd.json");
     let priors = priors_of(&fx["match_priors"]);
     let cases = fx["match"].as_object().unwrap();
     for name in [
@@ -271,7 +244,7 @@ fn multibox_inputs(c: &Value, dtype: DType) -> (Tensor, Tensor, Targets) {
 
 #[test]
 fn multibox_loss_matches_reference() {
-    let fx = fixture();
+    let fx = fixture("ssd.json");
     let priors = priors_of(&fx["match_priors"]);
     let c = &fx["multibox"];
     assert!(c["targets"].as_array().unwrap()[1]["labels"]
@@ -410,7 +383,7 @@ fn multibox_gradient_matches_finite_differences() {
 
 #[test]
 fn nms_matches_reference() {
-    let fx = fixture();
+    let fx = fixture("ssd.json");
     let c = &fx["detect"];
     let priors = priors_of(c);
     let nc = 4;
@@ -439,7 +412,7 @@ fn nms_matches_reference() {
 
 #[test]
 fn detect_matches_reference() {
-    let fx = fixture();
+    let fx = fixture("ssd.json");
     let c = &fx["detect"];
     let priors = priors_of(c);
     let loc = f32s(&c["loc"]);
