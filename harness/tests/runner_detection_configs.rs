@@ -172,3 +172,33 @@ fn a_missing_dataset_is_refused_before_anything_is_written() {
         "{stderr}"
     );
 }
+
+#[test]
+fn bad_detection_settings_are_refused_by_key_before_anything_is_written() {
+    let config = common::configs("configs", "coco_fmnist_centernet").remove(0);
+    for (set, key) in [
+        ("task.input_size=30", "task.input_size"),
+        (
+            "task.detector={ kind = \"centernet\", wh_weight = -1.0 }",
+            "task.detector.wh_weight",
+        ),
+        (
+            "task.detector={ kind = \"ssd\", neg_pos = 0 }",
+            "task.detector.neg_pos",
+        ),
+        ("model.backbone=\"mobilenet_v2\"", "model.backbone"),
+        ("data.val_subset=0", "data.val_subset"),
+    ] {
+        let out = tempfile::tempdir().unwrap();
+        let result = Command::new(env!("CARGO_BIN_EXE_adamp"))
+            .args(["run", config.to_str().unwrap(), "--out"])
+            .arg(out.path())
+            .args(["--seeds", "0", "--set", set])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&result.stderr);
+        assert_eq!(result.status.code(), Some(2), "{set}: {stderr}");
+        assert!(stderr.contains(key), "{set}: {stderr}");
+        assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 0, "{set}");
+    }
+}

@@ -40,10 +40,22 @@ impl Split {
         self.indices.is_empty()
     }
 
-    /// "N of M images of <file>".
+    /// "N of M images of <file>", and the boxes the reader skipped (zero area, outside the
+    /// image), so a run's log reports them.
     pub fn describe(&self) -> String {
+        let skipped = self.coco.skipped();
+        let skips = if skipped.total() > 0 {
+            format!(
+                " ({} boxes skipped: {} zero-area, {} outside the image)",
+                skipped.total(),
+                skipped.zero_area,
+                skipped.outside_image
+            )
+        } else {
+            String::new()
+        };
         format!(
-            "{} of {} images of {}",
+            "{} of {} images of {}{skips}",
             self.len(),
             self.coco.len(),
             self.coco.annotation_file().display()
@@ -111,4 +123,51 @@ pub fn open(data: &DetectionDataSettings) -> Result<Opened> {
         )));
     }
     Ok(Opened { train, val, root })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn skipped_boxes_are_reported_in_the_description() {
+        let dir = tempfile::tempdir().unwrap();
+        adamp_datasets::testdata_coco::write_tiny(dir.path(), 3, 3).unwrap();
+        let ann = dir.path().join("annotations/instances_train2017.json");
+        let open = || {
+            Split::new(
+                open_coco(&ann, &dir.path().join("train2017")).unwrap(),
+                None,
+            )
+        };
+        assert!(
+            !open().describe().contains("skipped"),
+            "{}",
+            open().describe()
+        );
+        let mut doc: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&ann).unwrap()).unwrap();
+        let mut zero = doc["annotations"][0].clone();
+        zero["id"] = 9999.into();
+        zero["bbox"] = serde_json::json!([3.0, 3.0, 0.0, 5.0]);
+        doc["annotations"].as_array_mut().unwrap().push(zero);
+        std::fs::write(&ann, serde_json::to_vec(&doc).unwrap()).unwrap();
+        let text = open().describe();
+        assert!(
+            text.contains("1 boxes skipped: 1 zero-area, 0 outside the image"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_subset_is_evenly_strided_and_starts_at_the_first_image() {
+        let dir = tempfile::tempdir().unwrap();
+        adamp_datasets::testdata_coco::write_tiny(dir.path(), 9, 3).unwrap();
+        let coco = open_coco(
+            &dir.path().join("annotations/instances_train2017.json"),
+            &dir.path().join("train2017"),
+        )
+        .unwrap();
+        assert_eq!(Split::new(coco, Some(3)).indices, [0, 3, 6]);
+    }
 }
