@@ -3,12 +3,17 @@
 //! Reference: minzwon/data-driven-harmonic-filters, `training/modules.py`, `HarmonicConv`:
 //! `torchaudio.transforms.Spectrogram(n_fft=513, win_length=None, hop_length=None, pad=0,
 //! window_fn=torch.hann_window, power=2, normalized=False)` at `sample_rate=16000`
-//! (`training/main.py` defaults). torchaudio's defaults make that `win_length = n_fft = 513`,
-//! `hop_length = win_length // 2 = 256`, `center=True`, `pad_mode="reflect"`, `onesided=True`,
-//! so `n_fft / 2 + 1 = 257` bins; `torch.hann_window(513)` is periodic. [`Stft::harmonic_cnn`]
-//! builds exactly that. Checked here against a direct DFT and hand cases; not yet checked
-//! against torchaudio itself (torch is not in the fixture stack), and the defaults above are read
-//! from the reference code and torchaudio's documented defaults, not run.
+//! (`training/main.py` defaults; `--n_fft` is declared `type=float` there, default 513).
+//! torchaudio's documented defaults (<https://pytorch.org/audio/master/generated/torchaudio.transforms.Spectrogram.html>)
+//! make that `win_length = n_fft = 513`, `hop_length = win_length // 2 = 256`, `center=True`,
+//! `pad_mode="reflect"`, `onesided=True`, so `n_fft / 2 + 1 = 257` bins; `torch.hann_window(513)`
+//! is periodic. [`Stft::harmonic_cnn`] builds exactly that.
+//!
+//! Verified: against a direct DFT (float64) and hand cases (`tests/stft_reference.rs`).
+//! Unverified: the output of torchaudio itself (torch is not in the fixture stack), and whether
+//! the 2020-era torchaudio the reference ran had the same defaults as the documentation above
+//! (read, not run). The reference's later stages (the harmonic triangular filterbank,
+//! `AmplitudeToDB`) are not here yet.
 
 use std::sync::Arc;
 

@@ -25,6 +25,11 @@ fn nan_and_infinite_scores_are_errors() {
         f1_samples(&table, &scores, 0.1),
         Err(MetricError::NonFiniteScore { index: 2, .. })
     ));
+    let finite = vec![vec![0.1, 0.2], vec![0.3, 0.4]];
+    assert!(matches!(
+        f1_samples(&table, &finite, f32::NAN),
+        Err(MetricError::NonFiniteThreshold(_))
+    ));
 }
 
 #[test]

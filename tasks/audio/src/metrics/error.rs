@@ -16,6 +16,9 @@ pub enum MetricError {
     /// A score is NaN or infinite (scikit-learn's `check_array` rejects those).
     #[error("score at index {index} is not finite ({value})")]
     NonFiniteScore { index: usize, value: f32 },
+    /// The decision threshold is NaN or infinite.
+    #[error("threshold is not finite ({0})")]
+    NonFiniteThreshold(f32),
     /// A multi-label row has another number of tags than the first row.
     #[error("row {row} has {got} tags, expected {expected}")]
     RaggedRow {

@@ -15,6 +15,9 @@ pub fn f1_samples(
     threshold: f32,
 ) -> Result<f64, MetricError> {
     let n_tags = check_table(y_true, probs)?;
+    if !threshold.is_finite() {
+        return Err(MetricError::NonFiniteThreshold(threshold));
+    }
     for (row, p) in probs.iter().enumerate() {
         check_finite(p, row * n_tags)?;
     }
