@@ -25,7 +25,7 @@
 //!   renamed into place. A folder whose stamp matches and whose three files hold the pinned
 //!   content is left alone.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use super::brown_format::{wikitext_line, wikitext_tokens};
@@ -208,7 +208,7 @@ pub fn convert(spec: &BrownSpec<'_>, source: &Path, out: &Path) -> Result<BrownS
         unk: [0; 3],
         vocab: 0,
     };
-    let mut train_vocab: HashMap<String, ()> = HashMap::new();
+    let mut train_vocab: HashSet<String> = HashSet::new();
     for (s, docs) in splits.iter().enumerate() {
         let mut text = String::new();
         for doc in docs {
@@ -222,7 +222,7 @@ pub fn convert(spec: &BrownSpec<'_>, source: &Path, out: &Path) -> Result<BrownS
                 stats.unk[s] += line.iter().filter(|t| *t == UNK).count();
                 if s == 0 {
                     for t in &line {
-                        train_vocab.entry(t.clone()).or_default();
+                        train_vocab.insert(t.clone());
                     }
                 }
                 text.push_str(&wikitext_line(&line));

@@ -372,6 +372,24 @@ fn real_brown_installs_and_reads_back() {
         (w.train.len(), w.valid.len(), w.test.len()),
         (991_397, 123_162, 123_303)
     );
+    // The saved tokenizer.json encodes the real validation file as encode_file does.
+    let json = t.path().join("tokenizer.json");
+    w.vocab.save_tokenizer(&json).unwrap();
+    let tokenizer = tokenizers::Tokenizer::from_file(&json).unwrap();
+    let text = std::fs::read_to_string(dir.join(SPLIT_FILES[1])).unwrap();
+    let mut ids = Vec::new();
+    for line in lines::py_lines(&text) {
+        ids.extend_from_slice(tokenizer.encode(line, true).unwrap().get_ids());
+    }
+    assert_eq!(ids, w.valid);
+    for f in SPLIT_FILES.iter().chain(&["tokenizer.json"]) {
+        let p = if *f == "tokenizer.json" {
+            json.clone()
+        } else {
+            dir.join(f)
+        };
+        eprintln!("{f}: {} bytes", std::fs::metadata(&p).unwrap().len());
+    }
     // Pinned, so installed again: nothing to do.
     let again = install_brown_wikitext(t.path()).unwrap();
     assert_eq!(again, FetchOutcome::AlreadyPresent(dir));
