@@ -64,6 +64,11 @@ fn encoding_errors_name_the_file_and_line() {
         msg.contains("empty.tokens") && msg.contains("no <eos>"),
         "{msg}"
     );
+    // Bytes that are not UTF-8: the line is named.
+    let bad = t.path().join("bad.tokens");
+    std::fs::write(&bad, b" a \n b \xff \n").unwrap();
+    let err = v.encode_file(&bad).unwrap_err();
+    assert!(matches!(err, DatasetError::Line { line: 2, .. }), "{err}");
     // A training file of blank lines has no words.
     write(&empty, " \n\n \n");
     let msg = Vocab::from_train_file(&empty).unwrap_err().to_string();
