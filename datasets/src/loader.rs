@@ -121,8 +121,10 @@ pub fn derived_rng(seed: u64, epoch: u64, index: u64, stream: u64) -> ChaCha8Rng
     ChaCha8Rng::seed_from_u64(mix64(seed ^ mix64(epoch ^ mix64(index ^ mix64(stream)))))
 }
 
-const STREAM_ORDER: u64 = 1;
-const STREAM_SAMPLE: u64 = 2;
+/// [`derived_rng`] stream of an epoch's order.
+pub const STREAM_ORDER: u64 = 1;
+/// [`derived_rng`] stream of one sample's augmentation.
+pub const STREAM_SAMPLE: u64 = 2;
 const STREAM_CUTMIX: u64 = 3;
 
 /// What every batch computation needs; shared by the worker threads.

@@ -8,6 +8,12 @@ use std::sync::Arc;
 
 use crate::{ImageSource, ImageU8, Result};
 
+/// The indices `floor(k * len / n)`, `k < min(n, len)`: ascending, starting at 0.
+pub fn strided_indices(len: usize, n: usize) -> Vec<usize> {
+    let n = n.min(len);
+    (0..n).map(|k| k * len / n).collect()
+}
+
 /// `n` evenly strided samples of an inner source.
 pub struct Strided {
     inner: Arc<dyn ImageSource>,
@@ -17,9 +23,7 @@ pub struct Strided {
 impl Strided {
     /// `min(n, inner.len())` samples of `inner`.
     pub fn new(inner: Arc<dyn ImageSource>, n: usize) -> Self {
-        let len = inner.len();
-        let n = n.min(len);
-        let indices = (0..n).map(|k| k * len / n).collect();
+        let indices = strided_indices(inner.len(), n);
         Self { inner, indices }
     }
 

@@ -1,14 +1,14 @@
 //! Batches of augmented images with their boxes: the order of an epoch is a permutation drawn
 //! from `(seed, epoch)`, and every image's augmentation from its own generator seeded by
 //! `(seed, epoch, image index)`, so a batch is the same whatever thread prepares it and a
-//! resumed run sees the same batches. Images are prepared in parallel (rayon).
+//! resumed run sees the same batches (the generators of the classification loader,
+//! `adamp_datasets::loader::derived_rng`). Images are prepared in parallel (rayon).
 
 use adamp_datasets::coco::augment::{augment, DetectionSample, Pipeline};
+use adamp_datasets::loader::{derived_rng, STREAM_ORDER, STREAM_SAMPLE};
 use adamp_task_api::{Result, TaskError};
 use candle_core::{Device, Tensor};
 use rand::seq::SliceRandom;
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
 use crate::data::{data_err, Split};
@@ -29,24 +29,11 @@ pub struct Batch {
     pub image_ids: Vec<u64>,
 }
 
-/// SplitMix64 finaliser: spreads `(seed, epoch, index)` over the generator's seed space.
-fn mix(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
-/// The seed of image `index`'s augmentation in `epoch`.
-pub fn sample_seed(seed: u64, epoch: usize, index: usize) -> u64 {
-    mix(mix(mix(seed) ^ epoch as u64) ^ index as u64)
-}
-
-/// The positions (into `split.indices`) of `epoch`, shuffled by `(seed, epoch)`.
+/// The positions (into `split.indices`) of `epoch`, shuffled by `(seed, epoch)` as the
+/// classification loader shuffles ([`derived_rng`], its order stream).
 pub fn epoch_order(len: usize, seed: u64, epoch: usize) -> Vec<usize> {
     let mut order: Vec<usize> = (0..len).collect();
-    let mut rng = ChaCha8Rng::seed_from_u64(mix(seed ^ 0x6465_7465_6374) ^ epoch as u64);
-    order.shuffle(&mut rng);
+    order.shuffle(&mut derived_rng(seed, epoch as u64, 0, STREAM_ORDER));
     order
 }
 
@@ -66,7 +53,7 @@ pub fn assemble(
             let image = split.coco.image(i).map_err(data_err)?;
             let (boxes, labels): (Vec<[f64; 4]>, Vec<u32>) =
                 split.coco.boxes(i).map(|a| (a.bbox, a.label)).unzip();
-            let mut rng = ChaCha8Rng::seed_from_u64(sample_seed(seed, epoch, i));
+            let mut rng = derived_rng(seed, epoch as u64, i as u64, STREAM_SAMPLE);
             let sample = augment(&image, &boxes, &labels, pipeline, MEAN, STD, &mut rng)
                 .map_err(data_err)?;
             Ok((split.coco.images()[i].id, sample))

@@ -9,7 +9,7 @@ use adamp_task_api::Result;
 use candle_core::{DType, Device, Tensor};
 
 use crate::decode::ctdet_decode;
-use crate::focal::{clamped_sigmoid, neg_loss, reg_l1_loss};
+use crate::focal::{clamped_sigmoid, neg_loss, reg_l1_loss, sigmoid};
 use crate::targets::{ctdet_targets, CtdetObject, DOWN_RATIO, MAX_OBJS};
 
 /// `--hm_weight`, `--wh_weight`, `--off_weight`.
@@ -101,6 +101,7 @@ pub fn loss(out: &CenterNetOutput, t: &BatchTargets, w: LossWeights) -> Result<C
 /// `ctdet_decode` of every image: `[x1, y1, x2, y2, score, class]` in input pixels (the output
 /// coordinates times the down ratio, as `ctdet_post_process` before its inverse affine).
 pub fn decode(out: &CenterNetOutput, k: usize) -> Result<Vec<Vec<[f32; 6]>>> {
+    // `output['hm'].sigmoid_()`: the decoder's heat, unclamped.
     let heat = sigmoid(&out.hm)?;
     let (b, c, h, w) = heat.dims4()?;
     let heat: Vec<f32> = heat.to_dtype(DType::F32)?.flatten_all()?.to_vec1()?;
@@ -124,9 +125,4 @@ pub fn decode(out: &CenterNetOutput, k: usize) -> Result<Vec<Vec<[f32; 6]>>> {
             .collect()
         })
         .collect())
-}
-
-/// `output['hm'].sigmoid_()` (the decoder's heat, unclamped).
-fn sigmoid(x: &Tensor) -> candle_core::Result<Tensor> {
-    (x.neg()?.exp()? + 1.0)?.recip()
 }

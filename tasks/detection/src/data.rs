@@ -1,9 +1,11 @@
 //! Opening the training and validation splits of a COCO-format dataset (real COCO 2017 or the
-//! generated stand-in) with their strided subsets, before anything is written.
+//! generated stand-in) with their strided subsets (the rule of `adamp_datasets::strided`),
+//! before anything is written.
 
 use std::path::PathBuf;
 
 use adamp_datasets::coco::{open_coco, CocoDetection};
+use adamp_datasets::strided::strided_indices;
 use adamp_task_api::{Result, TaskError};
 
 use crate::data_settings::{DetectionDataSettings, StandIn};
@@ -23,10 +25,7 @@ pub struct Split {
 impl Split {
     fn new(coco: CocoDetection, subset: Option<usize>) -> Self {
         let len = coco.len();
-        let indices = match subset {
-            Some(n) if n < len => (0..n).map(|k| k * len / n).collect(),
-            _ => (0..len).collect(),
-        };
+        let indices = strided_indices(len, subset.unwrap_or(len));
         Self { coco, indices }
     }
 

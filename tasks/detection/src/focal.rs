@@ -31,7 +31,8 @@ pub fn clamped_sigmoid(x: &Tensor) -> Result<Tensor> {
     sigmoid(x)?.clamp(1e-4, 1.0 - 1e-4)
 }
 
-fn sigmoid(x: &Tensor) -> Result<Tensor> {
+/// `sigmoid(x) = 1 / (1 + exp(-x))` from differentiable ops (any float dtype, any device).
+pub fn sigmoid(x: &Tensor) -> Result<Tensor> {
     (x.neg()?.exp()? + 1.0)?.recip()
 }
 

@@ -43,7 +43,6 @@ enum Detector {
 /// Object detection with one optimizer.
 pub struct DetectionTask {
     detector: Detector,
-    weights: Weights,
     data: Opened,
     num_classes: usize,
     input: usize,
@@ -51,6 +50,7 @@ pub struct DetectionTask {
     eval_pipeline: Pipeline,
     seed: u64,
     batch_size: usize,
+    /// This epoch's order ([`Task::begin_epoch`] draws it before the epoch's first step).
     order: Vec<usize>,
     device: Device,
     describe: String,
@@ -68,6 +68,16 @@ fn prior_spec(input: usize, sizes: &[usize]) -> Result<PriorSpec> {
         Ok(ssd300)
     } else {
         PriorSpec::scaled(input, sizes).map_err(|e| invalid("input_size", e.to_string()))
+    }
+}
+
+impl Detector {
+    /// The network's parameters and buffers.
+    fn weights(&self) -> &Weights {
+        match self {
+            Detector::CenterNet { net, .. } => net.weights(),
+            Detector::Ssd { net, .. } => net.weights(),
+        }
     }
 }
 
@@ -98,7 +108,7 @@ impl DetectionTask {
                 ),
             ));
         }
-        let (detector, params, buffers, pipelines, what) = match settings.detector {
+        let (detector, pipelines, what) = match settings.detector {
             DetectorSettings::CenterNet {
                 hm_weight,
                 wh_weight,
@@ -121,7 +131,6 @@ impl DetectionTask {
                     &ctx.device,
                 )
                 .map_err(|e| invalid("model.backbone", e.to_string()))?;
-                let (params, buffers) = (net.params(), net.buffers().to_vec());
                 let pipelines = (
                     Pipeline::CenterNet {
                         size: input,
@@ -151,7 +160,7 @@ impl DetectionTask {
                     },
                     k: max_detections,
                 };
-                (det, params, buffers, pipelines, what)
+                (det, pipelines, what)
             }
             DetectorSettings::Ssd {
                 overlap,
@@ -175,7 +184,6 @@ impl DetectionTask {
                 .map_err(|e| invalid("model.backbone", e.to_string()))?;
                 let spec = prior_spec(input, net.source_sizes())?;
                 let priors = spec.priors();
-                let (params, buffers) = (net.params(), net.buffers().to_vec());
                 let pipelines = (
                     Pipeline::Ssd {
                         size: input,
@@ -208,10 +216,9 @@ impl DetectionTask {
                         keep_top_k: top_k,
                     },
                 };
-                (det, params, buffers, pipelines, what)
+                (det, pipelines, what)
             }
         };
-        let weights = Weights::new(params, buffers);
         let mut loaded = String::new();
         if let Some(p) = &model.pretrained {
             let path = p.source()?.local_file()?;
@@ -222,7 +229,7 @@ impl DetectionTask {
             .map_err(model_err)?;
             loaded = format!(", backbone: {n} tensors from {}", path.display());
         }
-        let params = weights.params();
+        let params = detector.weights().params();
         let invariant = params
             .params()
             .iter()
@@ -238,14 +245,13 @@ impl DetectionTask {
         );
         Ok(Self {
             detector,
-            weights,
             num_classes,
             input,
             train_pipeline: pipelines.0,
             eval_pipeline: pipelines.1,
             seed: ctx.seed,
             batch_size: ctx.batch_size,
-            order: epoch_order(data.train.len(), ctx.seed, 1),
+            order: Vec::new(),
             data,
             device: ctx.device.clone(),
             describe,
@@ -281,16 +287,17 @@ impl Task for DetectionTask {
     fn param_sets(&self) -> Vec<ParamSet> {
         vec![ParamSet {
             name: "model".to_string(),
-            params: self.weights.params(),
+            params: self.detector.weights().params(),
         }]
     }
 
     fn buffers(&self) -> Result<Vec<(String, Tensor)>> {
-        Ok(self.weights.buffer_tensors())
+        Ok(self.detector.weights().buffer_tensors())
     }
 
     fn load_buffers(&mut self, buffers: &[(String, Tensor)]) -> Result<()> {
-        self.weights
+        self.detector
+            .weights()
             .load_buffer_tensors(buffers)
             .map_err(|e| TaskError::State(e.to_string()))
     }
