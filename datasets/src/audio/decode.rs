@@ -102,8 +102,8 @@ pub fn decode_file(path: &Path) -> Result<Decoded> {
             DatasetError::audio_decode(
                 path,
                 format!(
-                    "unsupported encoding (codec {}; enabled: PCM WAV, FLAC, MP3): {e}",
-                    params.codec
+                    "unsupported encoding ({}; enabled: PCM WAV, FLAC, MP3): {e}",
+                    codec_name(&params)
                 ),
             )
         })?;
@@ -168,6 +168,8 @@ pub fn decode_file(path: &Path) -> Result<Decoded> {
             "the stream gives no sample rate or channel count",
         ));
     }
+    // symphonia 0.6.1's WAV and FLAC readers already report a stream cut short as an
+    // end-of-file error (above); this catches a reader that ends early without one.
     if let Some(declared) = exact_count {
         if (samples.len() as u64) < declared {
             return Err(DatasetError::audio_decode(
@@ -192,6 +194,16 @@ pub fn decode_file(path: &Path) -> Result<Decoded> {
 fn is_mpeg_audio(params: &AudioCodecParameters) -> bool {
     use symphonia::core::codecs::audio::well_known::{CODEC_ID_MP1, CODEC_ID_MP2, CODEC_ID_MP3};
     [CODEC_ID_MP1, CODEC_ID_MP2, CODEC_ID_MP3].contains(&params.codec)
+}
+
+/// A readable name for the codecs a WAV file may hold that are not enabled here.
+fn codec_name(params: &AudioCodecParameters) -> String {
+    use symphonia::core::codecs::audio::well_known::{CODEC_ID_ADPCM_IMA_WAV, CODEC_ID_ADPCM_MS};
+    match params.codec {
+        CODEC_ID_ADPCM_MS => "Microsoft ADPCM".into(),
+        CODEC_ID_ADPCM_IMA_WAV => "IMA ADPCM".into(),
+        other => format!("symphonia codec id {other}"),
+    }
 }
 
 /// The error for a stream that fails part-way: how far decoding got (of how many frames, when

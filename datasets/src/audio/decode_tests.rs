@@ -205,7 +205,10 @@ fn an_adpcm_wav_is_an_unsupported_encoding() {
     let path = dir.path().join("adpcm.wav");
     std::fs::write(&path, file).unwrap();
     let text = audio_error(&path);
-    assert!(text.contains("unsupported encoding"), "{text}");
+    assert!(
+        text.contains("unsupported encoding (Microsoft ADPCM"),
+        "{text}"
+    );
 }
 
 #[test]
