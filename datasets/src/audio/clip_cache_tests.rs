@@ -183,3 +183,24 @@ fn a_bad_source_writes_no_cache_file() {
     let err = load_clip(missing, 16_000, Some(&cache)).unwrap_err();
     assert!(err.to_string().contains("/nonexistent/x.wav"), "{err}");
 }
+
+#[test]
+fn threads_loading_the_same_clip_at_once_get_the_same_samples() {
+    let (root, clip) = dataset();
+    let cache = ClipCache::new(root.path().join("cache"), root.path()).unwrap();
+    let want = load_clip(&clip, 16_000, None).unwrap();
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..4)
+            .map(|_| s.spawn(|| load_clip(&clip, 16_000, Some(&cache)).unwrap()))
+            .collect();
+        for h in handles {
+            assert_eq!(h.join().unwrap(), want);
+        }
+    });
+    let st = cache.stats();
+    assert_eq!(st.hits + st.decodes, 4);
+    assert_eq!(st.replaced, 0);
+    // One valid entry, no temporary file left.
+    assert_eq!(std::fs::read_dir(cache.dir()).unwrap().count(), 1);
+    assert_eq!(load_clip(&clip, 16_000, Some(&cache)).unwrap(), want);
+}

@@ -1,6 +1,6 @@
 //! Resampling: frequency and amplitude kept, anti-aliasing, the length rule, determinism.
 
-use super::resample::{resample, resampled_len, DEFAULT_TARGET_RATE};
+use super::resample::{fft_block_frames, resample, resampled_len, DEFAULT_TARGET_RATE};
 use super::test_signals::{fit_sine, rms, sine};
 use crate::error::DatasetError;
 
@@ -104,4 +104,19 @@ fn a_zero_rate_is_a_config_error() {
     let err = resample(&[0.0; 4], 0, 16_000).unwrap_err();
     assert!(matches!(err, DatasetError::Config { .. }), "{err:?}");
     assert!(err.to_string().contains("0 Hz"), "{err}");
+}
+
+#[test]
+fn fft_blocks_are_even_multiples_of_the_minimum_block() {
+    // (rate_in, block in input frames, block in output frames at 16 kHz)
+    for (rate_in, block_in, block_out) in [
+        (44_100u32, 2646usize, 960usize),
+        (22_050, 2646, 1920),
+        (48_000, 2052, 684),
+        (8_000, 2048, 4096),
+    ] {
+        assert_eq!(fft_block_frames(rate_in, 16_000), block_in, "{rate_in}");
+        assert_eq!(block_in * 16_000 / rate_in as usize, block_out, "{rate_in}");
+        assert_eq!((block_in % 2, block_out % 2), (0, 0), "{rate_in}");
+    }
 }
