@@ -18,7 +18,8 @@
 //! makes both halves whole frames, so no fractional delay is left: output frame `m` is input time
 //! `m / rate_out` (with an odd block, rubato leaves up to half an input frame of shift: 0.36
 //! output frames at 22.05 → 16 kHz, measured).
-//! Computation is in `f64`.
+//! Computation is in `f64`. Measured at 44.1 → 16 kHz (tests): 0.00 dB up to 7.8 kHz, -157 dB
+//! and below from 8.2 kHz; a 0.5-amplitude sine within 3e-8 of the ideal one, 100 ms from the ends.
 //!
 //! Output length: `ceil(n * rate_out / rate_in)` frames for `n` input frames, computed in
 //! integers. This is the rule of the references' resamplers: `librosa.resample` (`fix=True`,
