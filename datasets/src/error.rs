@@ -65,6 +65,15 @@ pub enum DatasetError {
         /// The decoder's message.
         reason: String,
     },
+    /// An audio file could not be decoded: not a WAV, FLAC or MP3 stream, an encoding the decoder
+    /// does not support, a damaged or truncated stream, or no audio frames at all.
+    #[error("{path}: cannot decode audio: {reason}")]
+    AudioDecode {
+        /// The audio file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
     /// A class folder of an ImageFolder-layout dataset holds no images.
     #[error("{path}: class folder holds no images (accepted extensions: {extensions}); remove the folder or add its images")]
     EmptyClass {
@@ -133,10 +142,18 @@ impl DatasetError {
         }
     }
 
-    /// Whether this error concerns one sample only (a damaged image in a large folder), so a
-    /// loader may skip the sample, warn and count it instead of stopping the epoch.
+    /// An audio decoding error on `path`.
+    pub fn audio_decode(path: impl Into<PathBuf>, reason: impl Into<String>) -> Self {
+        Self::AudioDecode {
+            path: path.into(),
+            reason: reason.into(),
+        }
+    }
+
+    /// Whether this error concerns one sample only (a damaged image or audio clip in a large
+    /// folder), so a loader may skip the sample, warn and count it instead of stopping the epoch.
     pub fn is_per_sample(&self) -> bool {
-        matches!(self, Self::Decode { .. })
+        matches!(self, Self::Decode { .. } | Self::AudioDecode { .. })
     }
 }
 

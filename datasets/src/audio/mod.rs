@@ -1,0 +1,32 @@
+//! Audio input for the audio benchmarks (issue 18: MagnaTagATune MP3 clips, Speech Commands
+//! WAV, DCASE 2017 FLAC/WAV): decoding, resampling and an on-disk cache of decoded clips.
+//!
+//! - [`decode::decode_file`]`(path)` → [`decode::Decoded`] (mono `f32` samples, the file's rate,
+//!   its channel count): WAV (PCM 8/16/24/32-bit integer, 32-bit float), FLAC, MP3 with
+//!   `symphonia`; integer PCM divided by `2^(bits-1)`, channels averaged.
+//! - [`resample::resample`]`(samples, rate_in, rate_out)`: `rubato`'s FFT resampler,
+//!   `ceil(n * rate_out / rate_in)` frames out, a no-op at equal rates;
+//!   [`resample::DEFAULT_TARGET_RATE`] = 16 kHz.
+//! - [`clip_cache::load_clip`]`(path, target_rate, Some(&cache))` → [`clip_cache::Clip`]:
+//!   decoded and resampled once, then read from [`clip_cache::ClipCache`] (documented
+//!   `<key>.f32` files, validated on read, written atomically).
+//!
+//! Bad input (unsupported encoding, truncated or damaged stream, empty or non-audio file,
+//! zero-length audio) is a [`crate::DatasetError::AudioDecode`] naming the file.
+
+pub mod clip_cache;
+pub mod decode;
+pub mod resample;
+
+#[cfg(test)]
+mod clip_cache_tests;
+#[cfg(test)]
+mod decode_tests;
+#[cfg(test)]
+mod resample_tests;
+#[cfg(test)]
+mod test_signals;
+
+pub use clip_cache::{load_clip, CacheStats, Clip, ClipCache};
+pub use decode::{decode_file, Decoded};
+pub use resample::{resample, resampled_len, DEFAULT_TARGET_RATE};
