@@ -117,7 +117,11 @@ fn frontend_matches_torch_with_its_bandwidth_gradient() {
             assert!(err < 1e-5, "front end output: max relative error {err}");
         }
         let loss = out.sqr().unwrap().mean_all().unwrap();
-        let err = max_rel_err(&loss.reshape(1).unwrap(), get(&f, &format!("{key}.loss")), 1.0);
+        let err = max_rel_err(
+            &loss.reshape(1).unwrap(),
+            get(&f, &format!("{key}.loss")),
+            1.0,
+        );
         assert!(err < 1e-5, "{key}: loss relative error {err}");
         let grads = loss.backward().unwrap();
         let params = b.weights().unwrap().params();
@@ -126,7 +130,10 @@ fn frontend_matches_torch_with_its_bandwidth_gradient() {
         let g = grads.get(bw.var.as_tensor()).unwrap();
         let want = get(&f, &format!("{key}.grad.bw_Q"));
         let err = max_rel_err(g, want, 1e-6);
-        assert!(err < 1e-4, "{key}: d loss / d bw_Q {g} vs {want}: relative error {err}");
+        assert!(
+            err < 1e-4,
+            "{key}: d loss / d bw_Q {g} vs {want}: relative error {err}"
+        );
     }
 }
 
@@ -196,11 +203,19 @@ fn check_pass(
         let want = get(f, &format!("net.{mode}.grad.{}", p.name));
         if scale_of(want) < 1e-4 * global {
             let got = scale_of(g);
-            assert!(got < 1e-4 * global, "{mode}: gradient of {} should vanish: {got}", p.name);
+            assert!(
+                got < 1e-4 * global,
+                "{mode}: gradient of {} should vanish: {got}",
+                p.name
+            );
             continue;
         }
         let err = max_err_over_scale(g, want);
-        assert!(err < grad_tol, "{mode}: gradient of {}: error {err}", p.name);
+        assert!(
+            err < grad_tol,
+            "{mode}: gradient of {}: error {err}",
+            p.name
+        );
     }
 }
 
@@ -239,7 +254,10 @@ fn names_are_the_torch_state_dict_names() {
     let under = |prefix: &str| {
         let mut v: Vec<(String, Vec<usize>)> = f
             .iter()
-            .filter_map(|(k, t)| k.strip_prefix(prefix).map(|n| (n.to_string(), t.dims().to_vec())))
+            .filter_map(|(k, t)| {
+                k.strip_prefix(prefix)
+                    .map(|n| (n.to_string(), t.dims().to_vec()))
+            })
             .collect();
         v.sort();
         v
@@ -263,7 +281,11 @@ fn names_are_the_torch_state_dict_names() {
     let mut cfg = *net.config();
     cfg.filterbank.learn_bw = BandwidthMode::Fix;
     let fixed = HarmonicCnn::new(&cfg, &Device::Cpu).unwrap();
-    assert!(fixed.params().params().iter().all(|p| p.name != "hstft.bw_Q"));
+    assert!(fixed
+        .params()
+        .params()
+        .iter()
+        .all(|p| p.name != "hstft.bw_Q"));
     assert_eq!(fixed.num_params() + 1, net.num_params());
 }
 
@@ -344,7 +366,10 @@ fn bad_input_is_a_clear_error() {
     // Too few frames for the time pooling.
     let short = Tensor::zeros((2, 257, 63), DType::F32, &Device::Cpu).unwrap();
     let m = msg(net.logits_t(&short, false));
-    assert!(m.contains("frames") && m.contains("64") && m.contains("63"), "{m}");
+    assert!(
+        m.contains("frames") && m.contains("64") && m.contains("63"),
+        "{m}"
+    );
     // f64 input.
     let f64_spec = Tensor::zeros((2, 257, 64), DType::F64, &Device::Cpu).unwrap();
     assert!(msg(net.logits_t(&f64_spec, false)).contains("f32"));

@@ -100,7 +100,9 @@ pub fn initialize_filterbank(
     let low_midi = 24; // note_to_midi("C1")
     let high_note = hz_to_note(f64::from(sample_rate) / (2 * n_harmonic) as f64);
     let high_midi = note_to_midi(&high_note).ok_or_else(|| {
-        ModelError::Config(format!("harmonic filterbank: note `{high_note}` does not parse"))
+        ModelError::Config(format!(
+            "harmonic filterbank: note `{high_note}` does not parse"
+        ))
     })?;
     if high_midi <= low_midi {
         return Err(ModelError::Config(format!(

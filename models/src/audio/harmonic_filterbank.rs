@@ -121,11 +121,8 @@ impl HarmonicFilterbank {
                 config.bw_q
             )));
         }
-        let centres = initialize_filterbank(
-            config.sample_rate,
-            config.n_harmonic,
-            config.semitone_scale,
-        )?;
+        let centres =
+            initialize_filterbank(config.sample_rate, config.n_harmonic, config.semitone_scale)?;
         let dev = b.device();
         let bw_q = match config.learn_bw {
             BandwidthMode::OnlyQ => b
