@@ -3,7 +3,8 @@
 (`models/tests/harmonic_cnn.rs`) and adamp-task-audio (`tasks/audio/tests/harmonic_cnn_end_to_end.rs`).
 
 The network is minzwon/data-driven-harmonic-filters `training/modules.py` and `training/model.py`
-(HarmonicSTFT, ResNet_keyword, Conv3_2d, Conv3_2d_resmp, Model), copied here with two ports so
+(HarmonicSTFT, ResNet_keyword, Conv3_2d, Conv3_2d_resmp, Model; ResNet_mtat and ResNet_dcase,
+identical besides their pooling and class count, as one class `ResNet_tagging`), copied here with ports so
 that torch alone runs it (torchaudio and librosa are not in the pinned stack):
 
 * `torchaudio.transforms.Spectrogram(n_fft, win_length=None, hop_length=None, pad=0,
@@ -27,11 +28,11 @@ Written (models/tests/fixtures/harmonic_cnn/):
 
 * `harmonic_cnn.safetensors`:
   - `waveform` [2, 16384]: fixed-seed noise plus sines (16 kHz);
-  - `spec` [2, 257, 65]: the power spectrogram (n_fft 513, hop 256);
+  - `spec` [2, 257, 64]: the power spectrogram (n_fft 513, hop 256);
   - `centre_hz` [768]: `HarmonicSTFT.f0` (float32) for 16 kHz, 6 harmonics, semitone scale 2;
-  - `frontend.out` [2, 6, 128, 65]: `HarmonicSTFT` (learn_bw "only_Q") at bw_Q = 0.8;
-    `frontend.loss` and `frontend.grad.bw_Q` for loss = mean(out ** 2); the same two for
-    bw_Q = 1.3 under `frontend_q13.*`;
+  - `frontend.out` [2, 6, 128, 16]: `HarmonicSTFT` (learn_bw "only_Q") at bw_Q = 0.8, the first
+    16 of the 64 frames; `frontend.loss` and `frontend.grad.bw_Q` for loss = mean(out ** 2)
+    over all frames; the same two for bw_Q = 1.3 under `frontend_q13.*`;
   - `net.param.<name>` / `net.buffer.<name>`: every tensor of `Model(conv_channels=8,
     n_fft=513, learn_bw="only_Q", dataset="keyword")` after torch's default init (seed 0),
     BatchNorm gains and biases perturbed, running statistics from one train-mode pass in
@@ -42,6 +43,10 @@ Written (models/tests/fixtures/harmonic_cnn/):
     `net.train.buffer.<name>`: training mode with dropout p = 0 (the only way to compare a
     training-mode pass without torch's dropout stream): batch statistics and the running
     statistics after the pass;
+  - `mtat.*`, `dcase.*`: `Model(conv_channels=4, dataset="mtat" | "dcase")` prepared the same
+    way on random power spectrograms of 33 bins (`spec` [2, 33, 576] and [2, 33, 300]: res7
+    leaves 2 frames, so the global max pool over time runs), evaluation mode: `probs` (the
+    sigmoid outputs), `targets`, `loss` (`BCELoss`, as the reference solver) and `grad.<name>`;
 * `harmonic_cnn.json`: the configuration, the state_dict names in order (with shapes) and the
   scalars above.
 
@@ -81,6 +86,13 @@ SAMPLES = 16384
 BW_Q = 0.8
 BW_Q_SECOND = 1.3
 LABELS = [3, 17]
+# The front end's output is stored for the first frames only (its loss and gradient cover all).
+FRONTEND_FRAMES = 16
+# The tagging variants run on random power spectrograms of 33 bins (n_fft 64; the filterbank
+# takes any bin count), long enough that res7 leaves 2 frames for the global max pool.
+TAGGING_CASES = {"mtat": (2, 576), "dcase": (2, 300)}
+TAGGING_BINS = 33
+TAGGING_CHANNELS = 4
 
 
 def check_versions() -> None:
@@ -283,14 +295,61 @@ class ResNet_keyword(nn.Module):
         return x
 
 
+class ResNet_tagging(nn.Module):
+    """ResNet_mtat (pools (2, 3) in res6 and res7, 50 tags) and ResNet_dcase (pools 2, 17
+    events): identical code in the reference besides these two numbers."""
+
+    def __init__(self, input_channels, conv_channels, num_class, last_pool):
+        super().__init__()
+        self.num_class = num_class
+        self.res1 = Conv3_2d(input_channels, conv_channels, 2)
+        self.res2 = Conv3_2d_resmp(conv_channels, conv_channels, 2)
+        self.res3 = Conv3_2d_resmp(conv_channels, conv_channels, 2)
+        self.res4 = Conv3_2d_resmp(conv_channels, conv_channels, 2)
+        self.res5 = Conv3_2d(conv_channels, conv_channels * 2, 2)
+        self.res6 = Conv3_2d_resmp(conv_channels * 2, conv_channels * 2, last_pool)
+        self.res7 = Conv3_2d_resmp(conv_channels * 2, conv_channels * 2, last_pool)
+        self.fc_1 = nn.Linear(conv_channels * 2, conv_channels * 2)
+        self.bn = nn.BatchNorm1d(conv_channels * 2)
+        self.fc_2 = nn.Linear(conv_channels * 2, self.num_class)
+        self.activation = nn.Sigmoid()
+        self.dropout = nn.Dropout(0.5)
+        self.relu = nn.ReLU()
+
+    def forward(self, x):
+        x = self.res1(x)
+        x = self.res2(x)
+        x = self.res3(x)
+        x = self.res4(x)
+        x = self.res5(x)
+        x = self.res6(x)
+        x = self.res7(x)
+        x = x.squeeze(2)
+        if x.size(-1) != 1:
+            x = nn.MaxPool1d(x.size(-1))(x)
+        x = x.squeeze(2)
+        x = self.fc_1(x)
+        x = self.bn(x)
+        x = self.relu(x)
+        x = self.dropout(x)
+        x = self.fc_2(x)
+        x = self.activation(x)
+        return x
+
+
 class Model(nn.Module):
     def __init__(self, conv_channels=128, sample_rate=16000, n_fft=513, n_harmonic=6,
-                 semitone_scale=2, learn_bw=None):
+                 semitone_scale=2, learn_bw=None, dataset="keyword"):
         super().__init__()
         self.hstft = HarmonicSTFT(sample_rate=sample_rate, n_fft=n_fft, n_harmonic=n_harmonic,
                                   semitone_scale=semitone_scale, learn_bw=learn_bw)
         self.hstft_bn = nn.BatchNorm2d(n_harmonic)
-        self.conv_2d = ResNet_keyword(input_channels=n_harmonic, conv_channels=conv_channels)
+        if dataset == "mtat":
+            self.conv_2d = ResNet_tagging(n_harmonic, conv_channels, 50, (2, 3))
+        elif dataset == "dcase":
+            self.conv_2d = ResNet_tagging(n_harmonic, conv_channels, 17, 2)
+        else:
+            self.conv_2d = ResNet_keyword(input_channels=n_harmonic, conv_channels=conv_channels)
 
     def forward_spectrogram(self, spec):
         return self.conv_2d(self.hstft_bn(self.hstft.from_spectrogram(spec)))
@@ -318,10 +377,11 @@ def frontend_case(spec, bw_q):
     return h, out.detach(), loss.detach(), h.bw_Q.grad.detach().clone()
 
 
-def build_network(waveform):
+def build_network(waveform, dataset="keyword", conv_channels=CONV_CHANNELS, spec=None):
     torch.manual_seed(0)
-    model = Model(conv_channels=CONV_CHANNELS, sample_rate=SAMPLE_RATE, n_fft=N_FFT,
-                  n_harmonic=N_HARMONIC, semitone_scale=SEMITONE_SCALE, learn_bw="only_Q")
+    model = Model(conv_channels=conv_channels, sample_rate=SAMPLE_RATE, n_fft=N_FFT,
+                  n_harmonic=N_HARMONIC, semitone_scale=SEMITONE_SCALE, learn_bw="only_Q",
+                  dataset=dataset)
     g = torch.Generator().manual_seed(7)
     with torch.no_grad():
         model.hstft.bw_Q.fill_(BW_Q)
@@ -331,7 +391,10 @@ def build_network(waveform):
                 m.bias.copy_(0.2 * torch.randn(m.bias.shape, generator=g))
                 m.momentum = None  # cumulative average: running stats = this pass's statistics
         model.train()
-        model(waveform)
+        if spec is None:
+            model(waveform)
+        else:
+            model.forward_spectrogram(spec)
         for m in model.modules():
             if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
                 m.momentum = 0.1
@@ -359,7 +422,7 @@ def main() -> None:
 
     h, out, loss, grad = frontend_case(spec, BW_Q)
     tensors["centre_hz"] = h.f0
-    tensors["frontend.out"] = out
+    tensors["frontend.out"] = out[..., :FRONTEND_FRAMES].contiguous()
     tensors["frontend.grad.bw_Q"] = grad
     _, _, loss2, grad2 = frontend_case(spec, BW_Q_SECOND)
     tensors["frontend_q13.grad.bw_Q"] = grad2
@@ -398,6 +461,26 @@ def main() -> None:
     for name, t in model.state_dict().items():
         if "running_" in name:
             tensors[f"net.train.buffer.{name}"] = t.clone()
+
+    for dataset, (batch, frames) in TAGGING_CASES.items():
+        g = torch.Generator().manual_seed(11)
+        spec_t = torch.exp(3.0 * torch.randn(batch, TAGGING_BINS, frames, generator=g))
+        tagger = build_network(None, dataset, TAGGING_CHANNELS, spec_t)
+        tagger.eval()
+        probs = tagger.forward_spectrogram(spec_t)
+        targets = (torch.rand(probs.shape, generator=g) < 0.3).float()
+        loss = F.binary_cross_entropy(probs, targets)
+        tensors[f"{dataset}.spec"] = spec_t
+        tensors[f"{dataset}.targets"] = targets
+        tensors[f"{dataset}.probs"] = probs.detach()
+        tensors[f"{dataset}.loss"] = loss.detach().reshape(1)
+        for name, t in tagger.state_dict().items():
+            if name.endswith("num_batches_tracked") or name == "hstft.spec.window":
+                continue
+            kind = "param" if t.requires_grad or name in dict(tagger.named_parameters()) else "buffer"
+            tensors[f"{dataset}.{kind}.{name}"] = t.clone()
+        for n, gr in grads_of(tagger, loss).items():
+            tensors[f"{dataset}.grad.{n}"] = gr
 
     args.out.mkdir(parents=True, exist_ok=True)
     meta = {"generator": COMMAND, "torch": TORCH_VERSION}

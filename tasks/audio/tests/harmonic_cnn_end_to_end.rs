@@ -84,7 +84,8 @@ fn waveform_to_logits_matches_the_reference() {
         ..HarmonicFilterbankConfig::default()
     };
     let fb = HarmonicFilterbank::new(&b.pp("hstft"), &cfg).unwrap();
-    let db = fb.forward(&spec).unwrap();
+    // (Stored for the first 16 frames.)
+    let db = fb.forward(&spec).unwrap().narrow(3, 0, 16).unwrap();
     let err = max_rel_err(&db, get(&f, "frontend.out"), 1.0);
     assert!(err < 5e-5, "front end: max relative error {err}");
 
