@@ -62,6 +62,7 @@
 //! they use Candle's built-in ops, so the same model code runs on a GPU.
 
 pub mod alloc;
+pub mod audio;
 pub mod builder;
 pub mod detection;
 pub mod error;
