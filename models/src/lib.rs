@@ -68,6 +68,7 @@ pub mod error;
 pub mod init;
 pub mod kind;
 pub mod layers;
+pub mod lm;
 pub mod model;
 pub mod nets;
 pub mod ops;
