@@ -422,3 +422,25 @@ fn bad_parquet_input_is_named() {
         "{msg}"
     );
 }
+
+/// Where both are at hand: the release's token folder (`WIKITEXT_TOKENS_DIR`) and the hub's
+/// parquet files of `Salesforce/wikitext` / `wikitext-103-v1` in a hub cache
+/// (`WIKITEXT_HUB_CACHE`, else the default cache) read to the same vocabulary and streams.
+#[test]
+#[ignore = "needs WIKITEXT_TOKENS_DIR (a wikitext-103 token folder) and the hub's parquet files in a hub cache"]
+fn the_hub_files_read_as_a_token_folder_at_hand() {
+    let dir = std::env::var_os("WIKITEXT_TOKENS_DIR").expect("set WIKITEXT_TOKENS_DIR");
+    let cache = std::env::var_os("WIKITEXT_HUB_CACHE")
+        .map(PathBuf::from)
+        .unwrap_or_else(crate::hf_parquet::hub_cache_dir);
+    let folder = open_wikitext(Path::new(&dir)).unwrap();
+    let hub = open_cache(&cache).unwrap();
+    assert_same(&folder, &hub);
+    eprintln!(
+        "vocab {} symbols; train {} / valid {} / test {} ids: equal",
+        folder.vocab.len(),
+        folder.train.len(),
+        folder.valid.len(),
+        folder.test.len()
+    );
+}
