@@ -2,11 +2,11 @@
 //! Brown stand-in, built first when `fetch` asks), or the Hugging Face hub parquet; then the
 //! optional `train_tokens` limit. Everything here runs before anything is written.
 
-use adamp_datasets::wikitext::{open_wikitext, WikiText};
+use adamp_datasets::wikitext::{open_wikitext, HubWikiText, WikiText, WikiTextSource};
 use adamp_task_api::factory::invalid;
 use adamp_task_api::{Result, TaskError};
 
-use crate::data_settings::{LmDataSettings, Source, StandIn};
+use crate::data_settings::{HubSettings, LmDataSettings, Source, StandIn};
 
 pub(crate) fn data_err(e: adamp_datasets::DatasetError) -> TaskError {
     TaskError::Other(e.to_string())
@@ -32,9 +32,17 @@ fn install(s: StandIn) -> Result<()> {
     }
 }
 
-/// PENDING the hub reader of the datasets crate.
-fn open_hub(h: &crate::data_settings::HubSettings) -> Result<adamp_datasets::wikitext::WikiText> {
-    Err(TaskError::Other(format!("hub source {} not wired yet", h.repo)))
+/// The hub parquet through a client configured by the environment (`HF_HUB_OFFLINE`,
+/// `HF_ENDPOINT`, `HF_HUB_CACHE` / `HF_HOME`, `HF_TOKEN`): only the config's three splits are
+/// downloaded, or read from the cache.
+fn open_hub(h: &HubSettings) -> Result<WikiText> {
+    WikiTextSource::Hub(HubWikiText {
+        repo: h.repo.clone(),
+        config: h.config.clone(),
+        revision: h.revision.clone(),
+    })
+    .open()
+    .map_err(data_err)
 }
 
 /// Reads the corpus of `data` (see the module docs); errors name the file or key at fault.

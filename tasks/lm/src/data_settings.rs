@@ -8,8 +8,9 @@
 //! # or the Hugging Face hub parquet (downloaded into the hub cache; HF_HUB_OFFLINE=1: cache only):
 //! # hub = { repo = "Salesforce/wikitext", config = "wikitext-103-v1", revision = "main" }
 //! # or the embedded stand-in, the Brown corpus in the WikiText layout (NOT WikiText-103):
-//! # stand_in = "brown"
-//! # fetch = true                # build it under the data root when missing (`adamp data fetch` does too)
+//! # stand_in = "brown"          # read from <data root>/brown-wikitext, or from `dir` when set
+//! # fetch = true                # build it under the data root when missing (`adamp data fetch`
+//! #                             #   does too); not with `dir`
 //! train_tokens = 200000         # optional: train on the first N ids of the training stream
 //! ```
 
@@ -47,10 +48,10 @@ pub struct HubSettings {
 }
 
 fn hub_repo() -> String {
-    "Salesforce/wikitext".into()
+    adamp_datasets::wikitext::WIKITEXT_REPO.into()
 }
 fn hub_config() -> String {
-    "wikitext-103-v1".into()
+    adamp_datasets::wikitext::WIKITEXT_103_CONFIG.into()
 }
 fn hub_revision() -> String {
     "main".into()
@@ -94,22 +95,22 @@ pub enum Source {
 impl LmDataSettings {
     /// Every check that needs no file, naming the `[data]` key.
     pub fn validate(&self) -> Result<()> {
-        let given: Vec<&str> = [
-            ("dir", self.dir.is_some()),
-            ("hub", self.hub.is_some()),
-            ("stand_in", self.stand_in.is_some()),
-        ]
-        .iter()
-        .filter(|(_, set)| *set)
-        .map(|(k, _)| *k)
-        .collect();
-        if given.len() > 1 {
+        if self.hub.is_some() {
+            for (key, set) in [("dir", self.dir.is_some()), ("stand_in", self.stand_in.is_some())] {
+                if set {
+                    return Err(invalid(
+                        format!("data.{key}"),
+                        "one source of the corpus: `hub` reads the hub parquet; remove `dir` / \
+                         `stand_in`, or `hub`",
+                    ));
+                }
+            }
+        }
+        if self.fetch && self.dir.is_some() {
             return Err(invalid(
-                format!("data.{}", given[1]),
-                format!(
-                    "one source of the corpus: `dir`, `hub` or `stand_in`, got {}",
-                    given.join(" and ")
-                ),
+                "data.fetch",
+                "`fetch = true` builds the stand-in under the data root (ADAMP_DATA_DIR); with \
+                 `dir` the files are read from that folder: remove `dir` or `fetch`",
             ));
         }
         if self.fetch && self.stand_in.is_none() {
@@ -196,6 +197,15 @@ mod tests {
                 revision: "main".into()
             })
         );
+        let local = parse("dir = \"x\"\nstand_in = \"brown\"");
+        local.validate().unwrap();
+        assert_eq!(
+            local.source(),
+            Source::Folder {
+                dir: "x".into(),
+                fetch: None
+            }
+        );
         match parse("").source() {
             Source::Folder { dir, fetch: None } => assert!(dir.ends_with("wikitext-103")),
             other => panic!("{other:?}"),
@@ -205,8 +215,9 @@ mod tests {
     #[test]
     fn bad_combinations_name_their_key() {
         for (text, key) in [
-            ("dir = \"x\"\nhub = {}", "data.hub"),
-            ("dir = \"x\"\nstand_in = \"brown\"", "data.stand_in"),
+            ("dir = \"x\"\nhub = {}", "data.dir"),
+            ("stand_in = \"brown\"\nhub = {}", "data.stand_in"),
+            ("dir = \"x\"\nstand_in = \"brown\"\nfetch = true", "data.fetch"),
             ("fetch = true", "data.fetch"),
             ("hub = { repo = \"wikitext\" }", "data.hub.repo"),
             ("hub = { revision = \"\" }", "data.hub.revision"),

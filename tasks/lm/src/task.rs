@@ -10,6 +10,7 @@
 //! vocabulary as `tokenizer.json`.
 
 use adamp_datasets::wikitext::{OrderedBatches, Vocab};
+use adamp_datasets::DatasetError;
 use adamp_models::lm::{Mems, SegmentSpec, TransformerXl};
 use adamp_optim::ParamList;
 use adamp_task_api::factory::invalid;
@@ -62,8 +63,8 @@ pub struct LmTask {
     describe: String,
 }
 
-/// The ordered batches of one split, with errors naming the config keys: the stream must give
-/// every column at least one full segment of `tgt_len` targets.
+/// The ordered batches of one split (`OrderedBatches::new` refuses a stream too short for the
+/// batch or the segment), with errors naming the config keys `keys = (batch, tgt_len)`.
 fn batches(
     split: &str,
     ids: &[u32],
@@ -71,21 +72,13 @@ fn batches(
     tgt_len: usize,
     keys: (&str, &str),
 ) -> Result<OrderedBatches> {
-    let b = OrderedBatches::new(split, ids, batch, tgt_len, 0)
-        .map_err(|e| invalid(keys.0, e.to_string()))?;
-    if tgt_len + 1 > b.n_step() {
-        return Err(invalid(
-            keys.1,
-            format!(
-                "{tgt_len} tokens per segment is more than the {split} stream holds per column: \
-                 {} ids in {batch} columns of {} (each segment needs tgt_len + 1 ids in a \
-                 column); use a shorter segment, a smaller batch or a longer split",
-                ids.len(),
-                b.n_step()
-            ),
-        ));
-    }
-    Ok(b)
+    OrderedBatches::new(split, ids, batch, tgt_len, 0).map_err(|e| {
+        let key = match &e {
+            DatasetError::Config { name, .. } if name == "tgt_len" => keys.1,
+            _ => keys.0,
+        };
+        invalid(key, e.to_string())
+    })
 }
 
 impl LmTask {
