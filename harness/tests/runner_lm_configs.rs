@@ -79,7 +79,10 @@ fn check_run_folder(folder: &Path, vocab: &Vocab, weight_norm: bool, what: &str)
         "{what}: weight-norm directions recorded iff weight_norm"
     );
     let saved = Vocab::from_tokenizer_file(&folder.join("tokenizer.json")).unwrap();
-    assert_eq!(&saved, vocab, "{what}: tokenizer.json is the run's vocabulary");
+    assert_eq!(
+        &saved, vocab,
+        "{what}: tokenizer.json is the run's vocabulary"
+    );
 }
 
 /// Two steps of every optimizer entry of `path` on the folder `dir`, seed 0, CPU.
@@ -151,14 +154,10 @@ fn paper_lm_configs_read_the_hub_parquet_from_a_local_cache() {
             .env("HF_HUB_OFFLINE", "1")
             .env("HF_HUB_CACHE", &cache)
             .env_remove("HF_HOME");
-        for set in two_step_sets()
-            .into_iter()
-            .chain([
-                "data.hub={ repo = \"Salesforce/wikitext\", config = \"wikitext-103-v1\" }"
-                    .to_string(),
-                tiny_cutoffs(&dir),
-            ])
-        {
+        for set in two_step_sets().into_iter().chain([
+            "data.hub={ repo = \"Salesforce/wikitext\", config = \"wikitext-103-v1\" }".to_string(),
+            tiny_cutoffs(&dir),
+        ]) {
             cmd.args(["--set", &set]);
         }
         let result = cmd.output().unwrap();
@@ -199,8 +198,8 @@ fn without_time(path: &Path) -> String {
 /// 3 segments of 8 (so the stream wraps after steps 3 and 6), memories of 12 rows (longer than
 /// a segment, so they hold two segments' outputs), dropout on, evaluations after steps 3 and 7.
 fn resume_spec(dir: &Path) -> adamp_harness::config::RunSpec {
-    let path = common::config_files("configs", |s| s == "wikitext_brown_transformer_xl_wn.toml")
-        .remove(0);
+    let path =
+        common::config_files("configs", |s| s == "wikitext_brown_transformer_xl_wn.toml").remove(0);
     let options = LoadOptions {
         sets: vec![
             format!("data.dir=\"{}\"", dir.display()),
@@ -280,7 +279,10 @@ fn a_language_model_run_killed_mid_stream_resumes_exactly() {
         v
     };
     let (ta, tb) = (tensors(&fa), tensors(&fb));
-    assert!(ta.iter().any(|(k, _)| k == "buffer/mems.0"), "memories saved");
+    assert!(
+        ta.iter().any(|(k, _)| k == "buffer/mems.0"),
+        "memories saved"
+    );
     assert_eq!(ta, tb, "parameters, memories and optimizer state differ");
 }
 
@@ -326,14 +328,26 @@ fn bad_language_model_settings_are_refused_by_key_before_anything_is_written() {
         (vec!["model.cutoffs=[50, 20]"], "model.cutoffs"),
         (vec!["model.dropout=1.5"], "model.dropout"),
         (vec!["data.train_tokens=1"], "data.train_tokens"),
-        (vec!["data.fetch=false", nowhere.as_str()], "wiki.train.tokens"),
+        (
+            vec!["data.fetch=false", nowhere.as_str()],
+            "wiki.train.tokens",
+        ),
         // Checked against the data, still before anything is written.
         (
-            vec!["data.fetch=false", folder.as_str(), "model.cutoffs=[100000]"],
+            vec![
+                "data.fetch=false",
+                folder.as_str(),
+                "model.cutoffs=[100000]",
+            ],
             "model.cutoffs",
         ),
         (
-            vec!["data.fetch=false", folder.as_str(), &cutoffs, "task.tgt_len=5000"],
+            vec![
+                "data.fetch=false",
+                folder.as_str(),
+                &cutoffs,
+                "task.tgt_len=5000",
+            ],
             "task.tgt_len",
         ),
         (

@@ -65,7 +65,10 @@ pub fn open(data: &LmDataSettings) -> Result<Corpus> {
             let text = open_hub(&h)?;
             (
                 text,
-                format!("hub dataset {} ({}, revision {})", h.repo, h.config, h.revision),
+                format!(
+                    "hub dataset {} ({}, revision {})",
+                    h.repo, h.config, h.revision
+                ),
             )
         }
     };

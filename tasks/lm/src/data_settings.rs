@@ -96,7 +96,10 @@ impl LmDataSettings {
     /// Every check that needs no file, naming the `[data]` key.
     pub fn validate(&self) -> Result<()> {
         if self.hub.is_some() {
-            for (key, set) in [("dir", self.dir.is_some()), ("stand_in", self.stand_in.is_some())] {
+            for (key, set) in [
+                ("dir", self.dir.is_some()),
+                ("stand_in", self.stand_in.is_some()),
+            ] {
                 if set {
                     return Err(invalid(
                         format!("data.{key}"),
@@ -217,7 +220,10 @@ mod tests {
         for (text, key) in [
             ("dir = \"x\"\nhub = {}", "data.dir"),
             ("stand_in = \"brown\"\nhub = {}", "data.stand_in"),
-            ("dir = \"x\"\nstand_in = \"brown\"\nfetch = true", "data.fetch"),
+            (
+                "dir = \"x\"\nstand_in = \"brown\"\nfetch = true",
+                "data.fetch",
+            ),
             ("fetch = true", "data.fetch"),
             ("hub = { repo = \"wikitext\" }", "data.hub.repo"),
             ("hub = { revision = \"\" }", "data.hub.revision"),

@@ -32,6 +32,11 @@ impl TaskFactory for LmTask {
     }
 
     fn build(spec: &TaskSpec<Self>, ctx: &TaskContext) -> Result<Box<dyn Task>> {
-        Ok(Box::new(LmTask::new(&spec.task, &spec.model, &spec.data, ctx)?))
+        Ok(Box::new(LmTask::new(
+            &spec.task,
+            &spec.model,
+            &spec.data,
+            ctx,
+        )?))
     }
 }

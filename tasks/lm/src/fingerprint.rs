@@ -129,7 +129,10 @@ mod tests {
         let b = VocabFingerprint::of(&vocab(&["cat", "the"]));
         assert_eq!(a.size, b.size);
         let e = b.check_saved(&saved, "data/x").unwrap_err().to_string();
-        assert!(e.contains("vocabulary mismatch") && e.contains("data/x"), "{e}");
+        assert!(
+            e.contains("vocabulary mismatch") && e.contains("data/x"),
+            "{e}"
+        );
         assert!(e.contains(&a.hex()) && e.contains(&b.hex()), "{e}");
         let e = a.check_saved(&saved[..1], "here").unwrap_err().to_string();
         assert!(e.contains(SIZE_BUFFER), "{e}");
