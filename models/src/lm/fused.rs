@@ -1,0 +1,196 @@
+//! Fused CPU kernels (with backward passes) for the two row-wise reductions that dominate a
+//! Transformer-XL step: the softmax over attention keys and the log-softmax + pick of the
+//! (adaptive) softmax criterion. On other devices or dtypes they fall back to the composed
+//! [`crate::lm::softmax`] functions with the same values and gradients.
+
+use candle_core::{bail, CpuStorage, CustomOp1, CustomOp2, DType, Layout, Shape, Tensor};
+use rayon::prelude::*;
+
+use crate::error::Result;
+use crate::lm::softmax::{log_softmax_last, softmax_last as softmax_composed};
+use crate::ops::util::{f32_slice, with_f32};
+
+fn fused_ok(x: &Tensor) -> bool {
+    x.device().is_cpu() && x.dtype() == DType::F32
+}
+
+/// Rows of at least this many elements are processed one task per row; smaller rows in chunks.
+fn rows_per_task(cols: usize) -> usize {
+    (4096 / cols.max(1)).max(1)
+}
+
+fn last_dim(l: &Layout) -> usize {
+    l.dims().last().copied().unwrap_or(1).max(1)
+}
+
+/// Softmax of one row into `out` (`-inf` entries get 0).
+fn softmax_row(x: &[f32], out: &mut [f32]) {
+    let max = x.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let mut sum = 0f32;
+    for (o, &v) in out.iter_mut().zip(x) {
+        let e = (v - max).exp();
+        *o = e;
+        sum += e;
+    }
+    let inv = 1.0 / sum;
+    out.iter_mut().for_each(|o| *o *= inv);
+}
+
+struct SoftmaxLast;
+
+impl CustomOp1 for SoftmaxLast {
+    fn name(&self) -> &'static str {
+        "adamp-softmax-last"
+    }
+
+    fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
+        let x = f32_slice(s, l, "softmax")?;
+        let cols = last_dim(l);
+        let mut out = vec![0f32; x.len()];
+        let chunk = cols * rows_per_task(cols);
+        out.par_chunks_mut(chunk)
+            .zip(x.par_chunks(chunk))
+            .for_each(|(o, x)| {
+                for (o, x) in o.chunks_mut(cols).zip(x.chunks(cols)) {
+                    softmax_row(x, o);
+                }
+            });
+        Ok((CpuStorage::F32(out), l.shape().clone()))
+    }
+
+    fn bwd(&self, _x: &Tensor, y: &Tensor, dy: &Tensor) -> candle_core::Result<Option<Tensor>> {
+        Ok(Some(
+            y.apply_op2_no_bwd(&dy.contiguous()?, &SoftmaxLastGrad)?,
+        ))
+    }
+}
+
+/// `dx = y * (dy - sum(dy * y))` per row.
+struct SoftmaxLastGrad;
+
+impl CustomOp2 for SoftmaxLastGrad {
+    fn name(&self) -> &'static str {
+        "adamp-softmax-last-grad"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
+        let y = f32_slice(s1, l1, "softmax backward")?;
+        let dy = f32_slice(s2, l2, "softmax backward")?;
+        if y.len() != dy.len() {
+            bail!("softmax backward: {} vs {} elements", y.len(), dy.len());
+        }
+        let cols = last_dim(l1);
+        let chunk = cols * rows_per_task(cols);
+        let mut dx = vec![0f32; y.len()];
+        dx.par_chunks_mut(chunk)
+            .zip(y.par_chunks(chunk).zip(dy.par_chunks(chunk)))
+            .for_each(|(dx, (y, dy))| {
+                for ((dx, y), dy) in dx.chunks_mut(cols).zip(y.chunks(cols)).zip(dy.chunks(cols)) {
+                    let dot: f32 = y.iter().zip(dy).map(|(a, b)| a * b).sum();
+                    for ((o, &yv), &g) in dx.iter_mut().zip(y).zip(dy) {
+                        *o = yv * (g - dot);
+                    }
+                }
+            });
+        Ok((CpuStorage::F32(dx), l1.shape().clone()))
+    }
+}
+
+/// `softmax(x, -1)`.
+pub(crate) fn softmax_last(x: &Tensor) -> Result<Tensor> {
+    if fused_ok(x) {
+        Ok(x.contiguous()?.apply_op1(SoftmaxLast)?)
+    } else {
+        softmax_composed(x)
+    }
+}
+
+/// Per-row negative log-likelihood `logsumexp(x[r]) - x[r, t_r]` of `[N, V]` logits.
+struct RowNll {
+    targets: Vec<u32>,
+}
+
+fn lse(x: &[f32]) -> f32 {
+    let max = x.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let s: f32 = x.iter().map(|&v| (v - max).exp()).sum();
+    max + s.ln()
+}
+
+impl CustomOp1 for RowNll {
+    fn name(&self) -> &'static str {
+        "adamp-row-nll"
+    }
+
+    fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
+        let x = f32_slice(s, l, "nll")?;
+        let cols = last_dim(l);
+        let rows = x.len() / cols;
+        if rows != self.targets.len() {
+            bail!("nll: {rows} rows but {} targets", self.targets.len());
+        }
+        let out: Vec<f32> = x
+            .par_chunks(cols)
+            .zip(self.targets.par_iter())
+            .map(|(row, &t)| lse(row) - row[t as usize])
+            .collect();
+        Ok((CpuStorage::F32(out), Shape::from(rows)))
+    }
+
+    fn bwd(&self, x: &Tensor, _y: &Tensor, dy: &Tensor) -> candle_core::Result<Option<Tensor>> {
+        let g = with_f32(dy, "nll backward", |g| g.to_vec())?;
+        let grad = RowNllGrad {
+            targets: self.targets.clone(),
+            dy: g,
+        };
+        Ok(Some(x.apply_op1_no_bwd(&grad)?))
+    }
+}
+
+/// `dx[r] = dy[r] * (softmax(x[r]) - onehot(t_r))`.
+struct RowNllGrad {
+    targets: Vec<u32>,
+    dy: Vec<f32>,
+}
+
+impl CustomOp1 for RowNllGrad {
+    fn name(&self) -> &'static str {
+        "adamp-row-nll-grad"
+    }
+
+    fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
+        let x = f32_slice(s, l, "nll backward")?;
+        let cols = last_dim(l);
+        let mut dx = vec![0f32; x.len()];
+        dx.par_chunks_mut(cols)
+            .zip(x.par_chunks(cols))
+            .zip(self.targets.par_iter().zip(self.dy.par_iter()))
+            .for_each(|((o, row), (&t, &g))| {
+                softmax_row(row, o);
+                o[t as usize] -= 1.0;
+                o.iter_mut().for_each(|v| *v *= g);
+            });
+        Ok((CpuStorage::F32(dx), l.shape().clone()))
+    }
+}
+
+/// `-log_softmax(logits)[r, targets[r]]` for `[N, V]` logits: `[N]`.
+pub(crate) fn row_nll(logits: &Tensor, targets: &[u32]) -> Result<Tensor> {
+    if fused_ok(logits) {
+        let op = RowNll {
+            targets: targets.to_vec(),
+        };
+        return Ok(logits.contiguous()?.apply_op1(op)?);
+    }
+    let n = targets.len();
+    let idx = Tensor::from_slice(targets, (n, 1), logits.device())?;
+    Ok(log_softmax_last(logits)?
+        .gather(&idx, 1)?
+        .squeeze(1)?
+        .neg()?)
+}
