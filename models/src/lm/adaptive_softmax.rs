@@ -21,7 +21,7 @@ use crate::error::Result;
 use crate::init::Init;
 use crate::lm::adaptive_embedding::AdaptiveEmbedding;
 use crate::lm::config::TransformerXlConfig;
-use crate::lm::fused::row_nll;
+use crate::lm::fused::{bias_add, row_nll};
 
 /// `crit.*`.
 #[derive(Debug, Clone)]
@@ -131,7 +131,7 @@ impl ProjectedAdaptiveLogSoftmax {
             Some(p) => hidden.matmul(p)?,
             None => hidden.clone(),
         };
-        Ok(h.matmul(&weight.t()?)?.broadcast_add(bias)?)
+        bias_add(&h.matmul(&weight.t()?)?, bias)
     }
 
     /// Rows `[l, r)` of cluster `i`'s weight and bias.

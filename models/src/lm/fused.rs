@@ -194,3 +194,185 @@ pub(crate) fn row_nll(logits: &Tensor, targets: &[u32]) -> Result<Tensor> {
         .squeeze(1)?
         .neg()?)
 }
+
+/// Column sums of a row-major `[rows, cols]` slice (optionally of `a * b` elementwise), one
+/// cache-friendly pass per block of rows, blocks in parallel.
+fn column_sums(a: &[f32], b: Option<&[f32]>, cols: usize) -> Vec<f32> {
+    let block = cols * (16384 / cols.max(1)).max(1);
+    let partial = |(i, chunk): (usize, &[f32])| {
+        let mut acc = vec![0f32; cols];
+        match b {
+            None => {
+                for row in chunk.chunks(cols) {
+                    acc.iter_mut().zip(row).for_each(|(s, &v)| *s += v);
+                }
+            }
+            Some(b) => {
+                let b = &b[i * block..i * block + chunk.len()];
+                for (row, brow) in chunk.chunks(cols).zip(b.chunks(cols)) {
+                    acc.iter_mut()
+                        .zip(row.iter().zip(brow))
+                        .for_each(|(s, (&u, &v))| *s += u * v);
+                }
+            }
+        }
+        acc
+    };
+    a.par_chunks(block).enumerate().map(partial).reduce(
+        || vec![0f32; cols],
+        |mut x, y| {
+            x.iter_mut().zip(&y).for_each(|(s, v)| *s += v);
+            x
+        },
+    )
+}
+
+/// `y = x * w + b` with `w`, `b` of shape `[C]` broadcast over the rows of `x` `[.., C]`
+/// (`w = None`: `x + b`). The backward pass sums the parameter gradients over rows in one
+/// cache-friendly pass (Candle's generic reduction over a leading axis is strided).
+struct RowAffine {
+    has_weight: bool,
+}
+
+impl RowAffine {
+    fn run(&self, x: &[f32], w: Option<&[f32]>, b: &[f32], cols: usize) -> Vec<f32> {
+        let mut out = vec![0f32; x.len()];
+        let chunk = cols * rows_per_task(cols);
+        out.par_chunks_mut(chunk)
+            .zip(x.par_chunks(chunk))
+            .for_each(|(o, x)| {
+                for (o, x) in o.chunks_mut(cols).zip(x.chunks(cols)) {
+                    match w {
+                        Some(w) => {
+                            for j in 0..cols {
+                                o[j] = x[j] * w[j] + b[j];
+                            }
+                        }
+                        None => {
+                            for j in 0..cols {
+                                o[j] = x[j] + b[j];
+                            }
+                        }
+                    }
+                }
+            });
+        out
+    }
+}
+
+impl CustomOp2 for RowAffine {
+    fn name(&self) -> &'static str {
+        "adamp-row-bias"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
+        let x = f32_slice(s1, l1, "bias add")?;
+        let b = f32_slice(s2, l2, "bias add")?;
+        let cols = last_dim(l1);
+        if b.len() != cols {
+            bail!("bias add: bias of {} for rows of {cols}", b.len());
+        }
+        Ok((
+            CpuStorage::F32(self.run(x, None, b, cols)),
+            l1.shape().clone(),
+        ))
+    }
+
+    fn bwd(
+        &self,
+        x: &Tensor,
+        b: &Tensor,
+        _y: &Tensor,
+        dy: &Tensor,
+    ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>)> {
+        let cols = x.dims().last().copied().unwrap_or(1);
+        let db = with_f32(dy, "bias add backward", |g| column_sums(g, None, cols))?;
+        let db = Tensor::from_vec(db, b.shape(), b.device())?;
+        Ok((Some(dy.clone()), Some(db)))
+    }
+}
+
+impl candle_core::CustomOp3 for RowAffine {
+    fn name(&self) -> &'static str {
+        "adamp-row-affine"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
+        let x = f32_slice(s1, l1, "row affine")?;
+        let w = f32_slice(s2, l2, "row affine")?;
+        let b = f32_slice(s3, l3, "row affine")?;
+        let cols = last_dim(l1);
+        if b.len() != cols || w.len() != cols || !self.has_weight {
+            bail!(
+                "row affine: weight {} / bias {} for rows of {cols}",
+                w.len(),
+                b.len()
+            );
+        }
+        Ok((
+            CpuStorage::F32(self.run(x, Some(w), b, cols)),
+            l1.shape().clone(),
+        ))
+    }
+
+    fn bwd(
+        &self,
+        x: &Tensor,
+        w: &Tensor,
+        b: &Tensor,
+        _y: &Tensor,
+        dy: &Tensor,
+    ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+        let cols = x.dims().last().copied().unwrap_or(1);
+        let dy = dy.contiguous()?;
+        let db = with_f32(&dy, "row affine backward", |g| column_sums(g, None, cols))?;
+        let dw = with_f32(&dy, "row affine backward", |g| {
+            with_f32(x, "row affine backward", |xv| {
+                column_sums(g, Some(xv), cols)
+            })
+        })??;
+        let dx = dy.broadcast_mul(w)?;
+        Ok((
+            Some(dx),
+            Some(Tensor::from_vec(dw, w.shape(), w.device())?),
+            Some(Tensor::from_vec(db, b.shape(), b.device())?),
+        ))
+    }
+}
+
+/// `x + b` with `b` `[C]` broadcast over the rows of `x` `[.., C]`.
+pub(crate) fn bias_add(x: &Tensor, b: &Tensor) -> Result<Tensor> {
+    if fused_ok(x) && b.rank() == 1 {
+        Ok(x.contiguous()?
+            .apply_op2(&b.contiguous()?, RowAffine { has_weight: false })?)
+    } else {
+        Ok(x.broadcast_add(b)?)
+    }
+}
+
+/// `x * w + b` with `w`, `b` `[C]` broadcast over the rows of `x` `[.., C]`.
+pub(crate) fn scale_shift(x: &Tensor, w: &Tensor, b: &Tensor) -> Result<Tensor> {
+    if fused_ok(x) && b.rank() == 1 && w.rank() == 1 {
+        Ok(x.contiguous()?.apply_op3(
+            &w.contiguous()?,
+            &b.contiguous()?,
+            RowAffine { has_weight: true },
+        )?)
+    } else {
+        Ok(x.broadcast_mul(w)?.broadcast_add(b)?)
+    }
+}
