@@ -125,7 +125,7 @@ fn assert_close(what: &str, got: &Tensor, want: &Tensor, abs: f32, rel: f32) -> 
     let mut worst = (0.0f32, 0usize);
     for (i, (a, b)) in g.iter().zip(&w).enumerate() {
         let excess = (a - b).abs() - (abs + rel * b.abs());
-        if !(excess <= worst.0) {
+        if excess > worst.0 || excess.is_nan() {
             worst = (excess, i);
         }
     }
@@ -567,8 +567,7 @@ fn bad_input_is_a_clear_error() -> Result<()> {
     ];
     for (cfg, field) in bad_cfgs {
         let e = TransformerXl::new(&cfg, &dev)
-            .err()
-            .expect("invalid config")
+            .expect_err("invalid config")
             .to_string();
         assert!(e.contains(field), "{field}: {e}");
     }
