@@ -579,3 +579,24 @@ fn bad_input_is_a_clear_error() -> Result<()> {
     cfg.validate()?;
     Ok(())
 }
+
+#[test]
+fn extended_context_scores_the_last_tgt_len_positions() -> Result<()> {
+    // ext_len: data carries ext_len more tokens than the target; the last tgt_len hidden states
+    // are scored and the final ext_len positions are not cached.
+    let model = TransformerXl::new(&small_cfg(), &Device::Cpu)?;
+    let spec = SegmentSpec { ext_len: 2, ..SPEC };
+    let mems = model.empty_mems(2, &Device::Cpu)?;
+    let out = model.forward(&ids(7, 2, 40, 1)?, &ids(5, 2, 40, 2)?, &mems, &spec, None)?;
+    assert_eq!(out.nll.dims(), &[5, 2]);
+    assert_eq!(out.mems.mlen(), 5, "end = mlen + qlen - ext_len = 5");
+    let out = model.forward(
+        &ids(7, 2, 40, 3)?,
+        &ids(5, 2, 40, 4)?,
+        &out.mems,
+        &spec,
+        None,
+    )?;
+    assert_eq!(out.mems.mlen(), 6, "capped at mem_len");
+    Ok(())
+}

@@ -376,3 +376,68 @@ pub(crate) fn scale_shift(x: &Tensor, w: &Tensor, b: &Tensor) -> Result<Tensor> 
         Ok(x.broadcast_mul(w)?.broadcast_add(b)?)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candle_core::{Device, Var};
+
+    fn var(shape: (usize, usize), seed: u64) -> Var {
+        let n = shape.0 * shape.1;
+        let mut s = seed;
+        let v: Vec<f32> = (0..n)
+            .map(|_| {
+                s = s
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                ((s >> 40) as f32 / (1u64 << 24) as f32) * 6.0 - 3.0
+            })
+            .collect();
+        Var::from_tensor(&Tensor::from_vec(v, shape, &Device::Cpu).unwrap()).unwrap()
+    }
+
+    fn max_diff(a: &Tensor, b: &Tensor) -> f32 {
+        (a - b)
+            .unwrap()
+            .abs()
+            .unwrap()
+            .flatten_all()
+            .unwrap()
+            .max(0)
+            .unwrap()
+            .to_scalar()
+            .unwrap()
+    }
+
+    /// The fused kernels and the composed fallback (used off the CPU) agree in value and gradient.
+    #[test]
+    fn fused_kernels_match_the_composed_ops() -> Result<()> {
+        let x = var((7, 13), 1);
+        let w = Var::from_tensor(&var((1, 13), 2).as_tensor().reshape(13)?)?;
+        let b = Var::from_tensor(&var((1, 13), 3).as_tensor().reshape(13)?)?;
+        let (w, b) = (w.as_tensor().clone(), b.as_tensor().clone());
+        let coef = var((7, 13), 4);
+        let targets: Vec<u32> = (0..7).map(|i| (i * 5 % 13) as u32).collect();
+        let idx = Tensor::from_slice(&targets, (7, 1), &Device::Cpu)?;
+
+        let fused = |x: &Tensor| -> Result<Tensor> {
+            let y = scale_shift(&bias_add(x, &b)?, &w, &b)?;
+            let s = (softmax_last(&y)? * coef.as_tensor())?.sum_all()?;
+            Ok((row_nll(&y, &targets)?.sum_all()? + s)?)
+        };
+        let composed = |x: &Tensor| -> Result<Tensor> {
+            let y = x.broadcast_add(&b)?.broadcast_mul(&w)?.broadcast_add(&b)?;
+            let s = (softmax_composed(&y)? * coef.as_tensor())?.sum_all()?;
+            let nll = log_softmax_last(&y)?.gather(&idx, 1)?.neg()?.sum_all()?;
+            Ok((nll + s)?)
+        };
+        let (lf, lc) = (fused(x.as_tensor())?, composed(x.as_tensor())?);
+        assert!(max_diff(&lf, &lc) < 1e-4, "values");
+        let (gf, gc) = (lf.backward()?, lc.backward()?);
+        for t in [x.as_tensor(), &w, &b] {
+            let d = max_diff(gf.get(t).unwrap(), gc.get(t).unwrap());
+            assert!(d < 1e-4, "gradient differs by {d}");
+        }
+        Ok(())
+    }
+}
