@@ -21,7 +21,7 @@ use crate::error::Result;
 use crate::init::Init;
 use crate::lm::adaptive_embedding::AdaptiveEmbedding;
 use crate::lm::config::TransformerXlConfig;
-use crate::lm::softmax::log_softmax_last;
+use crate::lm::fused::{bias_add, row_nll};
 
 /// `crit.*`.
 #[derive(Debug, Clone)]
@@ -131,7 +131,7 @@ impl ProjectedAdaptiveLogSoftmax {
             Some(p) => hidden.matmul(p)?,
             None => hidden.clone(),
         };
-        Ok(h.matmul(&weight.t()?)?.broadcast_add(bias)?)
+        bias_add(&h.matmul(&weight.t()?)?, bias)
     }
 
     /// Rows `[l, r)` of cluster `i`'s weight and bias.
@@ -163,9 +163,7 @@ impl ProjectedAdaptiveLogSoftmax {
                 &self.out_biases[0],
                 self.out_projs[0].as_ref(),
             )?;
-            let idx = Tensor::from_slice(target, (n, 1), device)?;
-            let lp = log_softmax_last(&logit)?.gather(&idx, 1)?.squeeze(1)?;
-            return Ok(lp.neg()?);
+            return row_nll(&logit, target);
         }
         let (w0, b0) = self.cluster_params(0)?;
         let cw = self
@@ -179,21 +177,16 @@ impl ProjectedAdaptiveLogSoftmax {
         let head_w = Tensor::cat(&[&w0, cw], 0)?;
         let head_b = Tensor::cat(&[&b0, cb], 0)?;
         let head_size = self.cutoff_ends[1] + n_clusters;
-        let head_lp = log_softmax_last(&Self::logit(
-            hidden,
-            &head_w,
-            &head_b,
-            self.out_projs[0].as_ref(),
-        )?)?;
+        let head_logit = Self::logit(hidden, &head_w, &head_b, self.out_projs[0].as_ref())?;
 
-        // Head column per token: the word itself (cluster 0) or the cluster's logit.
-        let mut head_col = vec![0u32; n];
-        // Where each token's tail log-prob sits in the concatenated tails (last slot: 0).
-        let mut tail_slot = vec![0u32; n];
+        // Head column per token: the word itself (cluster 0) or its cluster's logit.
+        let mut head_col: Vec<u32> = target.to_vec();
+        // Where each token's tail NLL sits in the concatenated tails; head-cluster tokens read
+        // the trailing zero (slot = number of tail tokens, filled in below).
+        let mut tail_slot: Vec<Option<u32>> = vec![None; n];
         let mut tails = Vec::new();
         let mut filled = 0u32;
-        let mut in_tail = Vec::new();
-        for i in 0..=n_clusters {
+        for i in 1..=n_clusters {
             let (l, r) = (self.cutoff_ends[i], self.cutoff_ends[i + 1]);
             let mut pos = Vec::new();
             let mut local = Vec::new();
@@ -202,19 +195,10 @@ impl ProjectedAdaptiveLogSoftmax {
                 if t >= l && t < r {
                     pos.push(p as u32);
                     local.push((t - l) as u32);
+                    head_col[p] = (head_size - i) as u32;
+                    tail_slot[p] = Some(filled);
+                    filled += 1;
                 }
-            }
-            if i == 0 {
-                for (&p, &t) in pos.iter().zip(&local) {
-                    head_col[p as usize] = t;
-                }
-                in_tail.extend(pos.iter().map(|&p| (p, false)));
-                continue;
-            }
-            for &p in &pos {
-                head_col[p as usize] = (head_size - i) as u32;
-                tail_slot[p as usize] = filled;
-                filled += 1;
             }
             if pos.is_empty() {
                 continue;
@@ -222,27 +206,17 @@ impl ProjectedAdaptiveLogSoftmax {
             let m = pos.len();
             let (w, b) = self.cluster_params(i)?;
             let hidden_i = hidden.index_select(&Tensor::from_vec(pos, m, device)?, 0)?;
-            let tail_lp =
-                log_softmax_last(&Self::logit(&hidden_i, &w, &b, self.out_projs[i].as_ref())?)?;
-            let idx = Tensor::from_vec(local, (m, 1), device)?;
-            tails.push(tail_lp.gather(&idx, 1)?.squeeze(1)?);
+            let tail_logit = Self::logit(&hidden_i, &w, &b, self.out_projs[i].as_ref())?;
+            tails.push(row_nll(&tail_logit, &local)?);
         }
-        let head_idx = Tensor::from_vec(head_col, (n, 1), device)?;
-        let lp = head_lp.gather(&head_idx, 1)?.squeeze(1)?;
-        let lp = if tails.is_empty() {
-            lp
-        } else {
-            // tokens of the head cluster read the trailing zero
-            for (p, is_tail) in in_tail {
-                if !is_tail {
-                    tail_slot[p as usize] = filled;
-                }
-            }
-            tails.push(Tensor::zeros(1, hidden.dtype(), device)?);
-            let all = Tensor::cat(&tails, 0)?;
-            let tail = all.index_select(&Tensor::from_vec(tail_slot, n, device)?, 0)?;
-            (lp + tail)?
-        };
-        Ok(lp.neg()?)
+        let head_nll = row_nll(&head_logit, &head_col)?;
+        if tails.is_empty() {
+            return Ok(head_nll);
+        }
+        tails.push(Tensor::zeros(1, hidden.dtype(), device)?);
+        let all = Tensor::cat(&tails, 0)?;
+        let slots: Vec<u32> = tail_slot.iter().map(|s| s.unwrap_or(filled)).collect();
+        let tail_nll = all.index_select(&Tensor::from_vec(slots, n, device)?, 0)?;
+        Ok((head_nll + tail_nll)?)
     }
 }

@@ -69,7 +69,7 @@ impl TransformerXlConfig {
         ] {
             check(v >= 1, || format!("{name} must be >= 1, got {v}"))?;
         }
-        check(self.d_model >= 2 && self.d_model % 2 == 0, || {
+        check(self.d_model >= 2 && self.d_model.is_multiple_of(2), || {
             format!(
                 "d_model must be even and >= 2 (sinusoidal positional embedding), got {}",
                 self.d_model

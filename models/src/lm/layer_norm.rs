@@ -7,6 +7,7 @@ use candle_core::{Tensor, D};
 use crate::builder::ParamBuilder;
 use crate::error::Result;
 use crate::init::Init;
+use crate::lm::fused::scale_shift;
 
 const EPS: f64 = 1e-5;
 
@@ -60,9 +61,6 @@ impl LayerNorm {
         let xc = x.broadcast_sub(&mean)?;
         let var = xc.sqr()?.mean_keepdim(D::Minus1)?;
         let inv = (var + EPS)?.sqrt()?.recip()?;
-        Ok(xc
-            .broadcast_mul(&inv)?
-            .broadcast_mul(&self.weight)?
-            .broadcast_add(&self.bias)?)
+        scale_shift(&xc.broadcast_mul(&inv)?, &self.weight, &self.bias)
     }
 }

@@ -15,6 +15,7 @@ pub mod config;
 pub mod decoder_layer;
 pub mod dropout_stream;
 pub mod feed_forward;
+pub mod fused;
 pub mod layer_norm;
 pub mod mems;
 pub mod positional;

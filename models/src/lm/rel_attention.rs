@@ -13,8 +13,8 @@ use crate::builder::ParamBuilder;
 use crate::error::Result;
 use crate::lm::config::TransformerXlConfig;
 use crate::lm::dropout_stream::DropoutStream;
+use crate::lm::fused::softmax_last;
 use crate::lm::layer_norm::LayerNorm;
-use crate::lm::softmax::softmax_last;
 use crate::lm::wn_linear::WnLinear;
 
 /// `_rel_shift` on scores `x` of shape `[N, qlen, klen]` (the reference's `[qlen, klen, ...]`

@@ -19,6 +19,7 @@ use crate::lm::rel_attention::AttnInputs;
 use crate::weights::Weights;
 
 /// The result of one segment.
+#[derive(Debug)]
 pub struct SegmentOutput {
     /// Per-token negative log-likelihood (natural log), `[tgt_len, batch]` f32, differentiable.
     pub nll: Tensor,

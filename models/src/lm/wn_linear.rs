@@ -8,6 +8,7 @@ use candle_core::{Tensor, D};
 use crate::builder::ParamBuilder;
 use crate::error::{shape_err, Result};
 use crate::init::Init;
+use crate::lm::fused::bias_add;
 
 #[derive(Debug, Clone)]
 enum LinearWeight {
@@ -99,7 +100,7 @@ impl WnLinear {
         }
         let y = x.matmul(&self.weight()?.t()?)?;
         Ok(match &self.bias {
-            Some(b) => y.broadcast_add(b)?,
+            Some(b) => bias_add(&y, b)?,
             None => y,
         })
     }
