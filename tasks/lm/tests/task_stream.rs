@@ -131,12 +131,14 @@ fn evaluation_is_the_perplexity_of_the_whole_streams_with_memories() {
         assert!((loss - mean).abs() < 1e-6, "{split}: {loss} vs {mean}");
         let ppl = metric(&format!("{split}_ppl"));
         assert!((ppl - mean.exp()).abs() < 1e-6 * ppl, "{split}: {ppl}");
+        // Without carrying the memories, later segments score differently.
         let without = score(false);
-        let mean_without = without.iter().map(|&x| x as f64).sum::<f64>() / without.len() as f64;
-        assert!(
-            (mean_without - loss).abs() > 1e-5,
-            "{split}: the memories change the perplexity"
-        );
+        let moved = nll
+            .iter()
+            .zip(&without)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0f32, f32::max);
+        assert!(moved > 1e-4, "{split}: the memories change the NLL ({moved})");
     }
     // The vocabulary, as Vocab::save_tokenizer writes it.
     let saved = dir.path().join("saved.json");
