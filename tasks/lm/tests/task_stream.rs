@@ -138,7 +138,10 @@ fn evaluation_is_the_perplexity_of_the_whole_streams_with_memories() {
             .zip(&without)
             .map(|(a, b)| (a - b).abs())
             .fold(0f32, f32::max);
-        assert!(moved > 1e-4, "{split}: the memories change the NLL ({moved})");
+        assert!(
+            moved > 1e-4,
+            "{split}: the memories change the NLL ({moved})"
+        );
     }
     // The vocabulary, as Vocab::save_tokenizer writes it.
     let saved = dir.path().join("saved.json");
