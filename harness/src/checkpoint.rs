@@ -134,6 +134,18 @@ pub fn load(
     let tensor_path = dir.join("tensors.safetensors");
     let tensors = candle_core::safetensors::load(&tensor_path, device)
         .with_context(|| format!("reading {}", tensor_path.display()))?;
+    // The task's buffers first: a task can refuse a checkpoint made on other data (a language
+    // model's vocabulary fingerprint) by name, before the parameters' shapes are compared.
+    let mut buffers: Vec<(String, Tensor)> = tensors
+        .iter()
+        .filter_map(|(k, t)| {
+            k.strip_prefix("buffer/")
+                .map(|n| (n.to_string(), t.clone()))
+        })
+        .collect();
+    buffers.sort_by(|a, b| a.0.cmp(&b.0));
+    task.load_buffers(&buffers)
+        .with_context(|| format!("{}: restoring the task's buffers", tensor_path.display()))?;
     for set in sets {
         for p in set.params.params() {
             let key = format!("param/{}/{}", set.name, p.name);
@@ -148,16 +160,6 @@ pub fn load(
                 .with_context(|| format!("{}: restoring `{key}`", tensor_path.display()))?;
         }
     }
-    let mut buffers: Vec<(String, Tensor)> = tensors
-        .iter()
-        .filter_map(|(k, t)| {
-            k.strip_prefix("buffer/")
-                .map(|n| (n.to_string(), t.clone()))
-        })
-        .collect();
-    buffers.sort_by(|a, b| a.0.cmp(&b.0));
-    task.load_buffers(&buffers)
-        .with_context(|| format!("{}: restoring the task's buffers", tensor_path.display()))?;
     for (i, opt) in optimizers.optimizers_mut().iter_mut().enumerate() {
         let path = dir.join(format!("optimizer-{i}.safetensors"));
         opt.load_state(&path)

@@ -57,6 +57,10 @@
 //!   backbone under `backbone.*` so torchvision ImageNet weights load by name
 //!   (`load_backbone_pretrained`).
 //!
+//! * Language modelling (benchmark 13): [`lm::TransformerXl`], a port of kimiyoung/transformer-xl
+//!   `MemTransformerLM` (relative attention, segment memories, adaptive input and softmax,
+//!   optional weight normalisation) with the reference's parameter names.
+//!
 //! ## Devices
 //! On CPU with f32 tensors the layers use [`ops`]; on CUDA/Metal (features `cuda` / `metal`)
 //! they use Candle's built-in ops, so the same model code runs on a GPU.
@@ -69,6 +73,7 @@ pub mod error;
 pub mod init;
 pub mod kind;
 pub mod layers;
+pub mod lm;
 pub mod model;
 pub mod nets;
 pub mod ops;

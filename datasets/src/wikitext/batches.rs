@@ -73,8 +73,12 @@ impl Segment {
 
 impl OrderedBatches {
     /// Lays out `tokens` (the id stream of the split named `split`, for errors) as the module
-    /// docs say. Errors: `batch` or `tgt_len` 0, or a stream shorter than `2 * batch` (each
-    /// column needs one input and one target).
+    /// docs say. Errors, each naming the split and the numbers: `batch` or `tgt_len` 0, a stream
+    /// shorter than `2 * batch` (each column needs one input and one target), and a `tgt_len`
+    /// longer than the `n_step - 1` target rows of a column (`n_step = len / batch`), where not
+    /// even the first segment would be whole. The reference serves that case as one shorter
+    /// segment (`seq_len = min(bptt, n_step - 1 - i)`); here it is refused, as it means a split
+    /// too short for the run's settings (a cut-down stand-in, or a batch too large for it).
     pub fn new(
         split: &str,
         tokens: &[u32],
@@ -102,6 +106,20 @@ impl OrderedBatches {
                      smaller batch or a longer split",
                     tokens.len(),
                     2 * batch
+                ),
+            ));
+        }
+        if tgt_len > n_step - 1 {
+            return Err(bad(
+                "tgt_len",
+                format!(
+                    "tgt_len {tgt_len} is longer than a column: the stream of {} tokens in {batch} \
+                     columns gives n_step = {n_step} rows per column, so {} target rows (at least \
+                     {} tokens are needed for one whole segment); use a smaller tgt_len or batch, \
+                     or a longer split",
+                    tokens.len(),
+                    n_step - 1,
+                    (tgt_len + 1) * batch
                 ),
             ));
         }

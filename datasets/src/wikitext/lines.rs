@@ -3,6 +3,14 @@
 //! end a line; a last line without a newline still counts), and a line's symbols are
 //! `line.strip().split()`: runs of Python whitespace (Unicode White_Space plus the separators
 //! U+001C..U+001F, which Python's `str.split` also splits on).
+//!
+//! One rule is stricter than the reference: a non-empty token file must hold at least one line
+//! end ([`require_line_end`]). Transformer-XL appends `<eos>` to every line, and a WikiText file
+//! ends each of its lines (blank ones too) with `\n`; a file without a single `\n` or `\r` is
+//! one unterminated run of text (a file in another format, or a stream with its newlines
+//! stripped), which the reference would read as ONE sentence with a single `<eos>` at its end.
+//! Such a file is refused, naming it. A file whose lines end in `\n` except the last is still read
+//! as the reference reads it (the last line counts and gets its `<eos>`).
 
 use std::path::Path;
 
@@ -71,6 +79,24 @@ pub fn read_text(path: &Path, hint: &str) -> Result<String> {
             reason: format!("not UTF-8 text (byte {at})"),
         }
     })
+}
+
+/// Refuses a non-empty `text` of the token file `path` that holds no line end at all (see the
+/// module docs); an empty text passes (the callers refuse it with their own message).
+pub fn require_line_end(path: &Path, text: &str) -> Result<()> {
+    if !text.is_empty() && !text.bytes().any(|b| b == b'\n' || b == b'\r') {
+        return Err(DatasetError::Line {
+            path: path.to_path_buf(),
+            line: 1,
+            reason: format!(
+                "{} bytes without a single line end: not a line-structured WikiText token file \
+                 (every line, blank ones too, ends with a newline and gets an <eos>; this text \
+                 would be one sentence with a single <eos>)",
+                text.len()
+            ),
+        });
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -10,18 +10,26 @@
 //! - [`Vocab::save_tokenizer`] / [`Vocab::from_tokenizer_file`]: the vocabulary as a Hugging Face
 //!   `tokenizers` WordLevel `tokenizer.json` ([`tokenizer`]); [`Vocab::write_vocab_txt`] as a
 //!   plain list.
+//! - [`open_wikitext_parquet`] / [`open_wikitext_hub_cache`] / [`open_wikitext_hub`]: the same
+//!   [`WikiText`] from the hub's parquet files (`Salesforce/wikitext`, config `wikitext-103-v1`,
+//!   one `text` row per line; [`hub_parquet`]); [`WikiTextSource`] names either kind of source
+//!   (`hf://datasets/Salesforce/wikitext/wikitext-103-v1` or a folder path; [`source`]).
 //! - [`OrderedBatches::new`]`(split, &ids, batch, tgt_len, ext_len)`: `LMOrderedIterator`'s
 //!   `[tgt_len x batch]` segments with next-token targets ([`batches`]).
 
 pub mod batches;
 pub mod brown;
 pub mod brown_format;
+pub mod hub_parquet;
 pub mod lines;
+pub mod source;
 pub mod tokenizer;
 pub mod vocab;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_parquet;
 
 use std::path::{Path, PathBuf};
 
@@ -30,6 +38,11 @@ pub use brown::{
     brown_wikitext_dir, build_brown_wikitext_from, install_brown_wikitext,
     install_brown_wikitext_from_tarball, BrownSpec, BROWN_WIKITEXT,
 };
+pub use hub_parquet::{
+    open_wikitext_hub, open_wikitext_hub_cache, open_wikitext_parquet, HUB_SPLITS,
+    WIKITEXT_103_CONFIG, WIKITEXT_REPO,
+};
+pub use source::{HubWikiText, WikiTextSource};
 pub use vocab::{Vocab, EOS, UNK};
 
 use crate::error::Result;
@@ -40,7 +53,7 @@ pub const SPLIT_FILES: [&str; 3] = ["wiki.train.tokens", "wiki.valid.tokens", "w
 /// A WikiText folder read as Transformer-XL's `Corpus(path, 'wt103')` reads it.
 #[derive(Debug, Clone)]
 pub struct WikiText {
-    /// The folder.
+    /// The folder of the token files (for parquet: of the first training file).
     pub dir: PathBuf,
     /// The training file's vocabulary.
     pub vocab: Vocab,

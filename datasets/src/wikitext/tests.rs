@@ -76,6 +76,24 @@ fn encoding_errors_name_the_file_and_line() {
         msg.contains("empty.tokens") && msg.contains("no words"),
         "{msg}"
     );
+    // Non-empty text without a single line end is not a line-structured token file: refused by
+    // both readers, naming the file (the reference would read one sentence, one <eos>).
+    let flat = t.path().join("flat.tokens");
+    write(&flat, " a b a c ");
+    for err in [
+        Vocab::from_train_file(&flat).unwrap_err(),
+        v.encode_file(&flat).unwrap_err(),
+    ] {
+        assert!(matches!(err, DatasetError::Line { line: 1, .. }), "{err}");
+        let msg = err.to_string();
+        assert!(
+            msg.contains("flat.tokens:1:") && msg.contains("9 bytes without a single line end"),
+            "{msg}"
+        );
+    }
+    // A missing final newline alone is read as the reference reads it: the last line counts.
+    write(&flat, " a b \r c");
+    assert_eq!(v.encode_file(&flat).unwrap(), vec![1, 3, 0, 4, 0]);
 }
 
 #[test]
@@ -158,11 +176,12 @@ fn segment_count_matches_the_reference_iteration() {
         for batch in 1..=5 {
             for tgt in 1..=7 {
                 let ids: Vec<u32> = (0..len as u32).collect();
+                let n_step = len / batch;
                 let Ok(b) = OrderedBatches::new("valid", &ids, batch, tgt, 0) else {
-                    assert!(len < 2 * batch);
+                    assert!(len < 2 * batch || tgt > n_step - 1);
                     continue;
                 };
-                let n_step = len / batch;
+                assert!(tgt < n_step);
                 // range(0, n_step - 1, bptt) of get_fixlen_iter.
                 let starts: Vec<usize> = (0..n_step - 1).step_by(tgt).collect();
                 assert_eq!(b.n_batches(), starts.len());
@@ -211,7 +230,22 @@ fn bad_batch_settings_are_clear_errors_naming_the_split() {
         msg.contains("test split") && msg.contains("10 tokens") && msg.contains("12"),
         "{msg}"
     );
-    assert!(OrderedBatches::new("test", &ids, 5, 4, 0).is_ok());
+    assert!(OrderedBatches::new("test", &ids, 5, 1, 0).is_ok());
+    // A tgt_len longer than a column's n_step - 1 target rows: 10 tokens in 2 columns are 5
+    // rows, 4 targets; tgt_len 5 would need 12 tokens.
+    assert!(OrderedBatches::new("valid", &ids, 2, 4, 0).is_ok());
+    let err = OrderedBatches::new("valid", &ids, 2, 5, 0).unwrap_err();
+    let msg = err.to_string();
+    assert!(
+        msg.contains("`tgt_len`")
+            && msg.contains("valid split")
+            && msg.contains("tgt_len 5")
+            && msg.contains("10 tokens in 2 columns")
+            && msg.contains("n_step = 5")
+            && msg.contains("4 target rows")
+            && msg.contains("at least 12 tokens"),
+        "{msg}"
+    );
 }
 
 // ---- the Brown stand-in ----

@@ -17,7 +17,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use super::lines::{py_lines, read_text, symbols};
+use super::lines::{py_lines, read_text, require_line_end, symbols};
 use crate::error::{DatasetError, Result};
 
 /// The end-of-line symbol, id 0.
@@ -28,6 +28,14 @@ pub const UNK: &str = "<unk>";
 /// What to do about a token file that is missing (printed in the error).
 const HINT: &str = "a WikiText folder holds wiki.train.tokens, wiki.valid.tokens and \
 wiki.test.tokens; run `adamp data fetch` for the embedded Brown-corpus stand-in";
+
+/// The reason given for a symbol of a valid or test line that the training split lacks.
+pub fn unknown_symbol(symbol: &str) -> String {
+    format!(
+        "symbol `{symbol}` is not in the vocabulary of the training split (the reference asserts \
+         here too: wt103 has no <unk> fallback)"
+    )
+}
 
 /// Symbols and their ids: `itos[id]` is the symbol, `stoi[symbol]` its id.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,14 +67,22 @@ impl Vocab {
         Ok(Self { itos, stoi })
     }
 
-    /// `Vocab.count_file(train)` + `Vocab.build_vocab()` (see the module docs). A missing file or
-    /// one without a single symbol is an error naming it.
+    /// `Vocab.count_file(train)` + `Vocab.build_vocab()` (see the module docs). A missing file,
+    /// a non-empty file without a line end ([`super::lines::require_line_end`]) or one without a
+    /// single symbol is an error naming it.
     pub fn from_train_file(path: &Path) -> Result<Self> {
         let text = read_text(path, HINT)?;
+        require_line_end(path, &text)?;
+        Self::from_lines(&py_lines(&text), path)
+    }
+
+    /// [`Vocab::from_train_file`] on the training split's lines (newlines removed), wherever they
+    /// were read from; `source` names them in the error for a split without a single symbol.
+    pub fn from_lines<S: AsRef<str>>(lines: &[S], source: &Path) -> Result<Self> {
         let mut counts: HashMap<&str, (u64, usize)> = HashMap::new();
         let mut order: Vec<&str> = Vec::new();
-        for line in py_lines(&text) {
-            for s in symbols(line) {
+        for line in lines {
+            for s in symbols(line.as_ref()) {
                 let entry = counts.entry(s).or_insert_with(|| {
                     order.push(s);
                     (0, order.len() - 1)
@@ -76,7 +92,7 @@ impl Vocab {
         }
         if order.is_empty() {
             return Err(DatasetError::format(
-                path,
+                source,
                 "the training split holds no words (empty or blank lines only)",
             ));
         }
@@ -92,7 +108,7 @@ impl Vocab {
                 .filter(|(s, ..)| *s != EOS)
                 .map(|(s, ..)| s.to_string()),
         );
-        Self::from_itos(itos, path)
+        Self::from_itos(itos, source)
     }
 
     /// Number of symbols.
@@ -136,7 +152,8 @@ impl Vocab {
 
     /// `Vocab.encode_file(path, ordered=True)`: the whole file as one id stream (see the module
     /// docs). Errors name the file, and the line where one is at fault: a missing file, an
-    /// empty file (no line, so no `<eos>`), a symbol not in the vocabulary.
+    /// empty file (no line, so no `<eos>`), a non-empty file without a line end
+    /// ([`super::lines::require_line_end`]), a symbol not in the vocabulary.
     pub fn encode_file(&self, path: &Path) -> Result<Vec<u32>> {
         let text = read_text(path, HINT)?;
         let lines = py_lines(&text);
@@ -146,17 +163,27 @@ impl Vocab {
                 "the file is empty: no line, so no <eos>-ended sentence to read",
             ));
         }
-        let mut out = Vec::with_capacity(text.len() / 5);
+        require_line_end(path, &text)?;
+        self.encode_lines(&lines, |n, s| DatasetError::Line {
+            path: path.to_path_buf(),
+            line: n + 1,
+            reason: unknown_symbol(s),
+        })
+    }
+
+    /// [`Vocab::encode_file`] on a split's lines (newlines removed), wherever they were read
+    /// from: each line's symbols and `<eos>`, concatenated. `unknown(n, symbol)` makes the error
+    /// for the first symbol not in the vocabulary, on line `n` (0-based) of `lines`.
+    pub fn encode_lines<S: AsRef<str>>(
+        &self,
+        lines: &[S],
+        unknown: impl Fn(usize, &str) -> DatasetError,
+    ) -> Result<Vec<u32>> {
+        let bytes: usize = lines.iter().map(|l| l.as_ref().len()).sum();
+        let mut out = Vec::with_capacity(bytes / 5 + lines.len());
         for (n, line) in lines.iter().enumerate() {
-            self.encode_line(line, &mut out)
-                .map_err(|s| DatasetError::Line {
-                    path: path.to_path_buf(),
-                    line: n + 1,
-                    reason: format!(
-                        "symbol `{s}` is not in the vocabulary of the training split (the \
-                         reference asserts here too: wt103 has no <unk> fallback)"
-                    ),
-                })?;
+            self.encode_line(line.as_ref(), &mut out)
+                .map_err(|s| unknown(n, s))?;
         }
         Ok(out)
     }

@@ -18,7 +18,7 @@ pub mod im2col;
 pub mod pool;
 pub mod profile;
 pub mod residual;
-mod util;
+pub(crate) mod util;
 
 pub use activation::{relu, relu6};
 pub use batch_norm::{batch_norm_train, BatchStats, FusedActivation};
