@@ -156,7 +156,7 @@ pub fn average_chunk_predictions(
         ));
     }
     let per_clip = chunks_per_clip * width;
-    if predictions.len() % per_clip != 0 {
+    if !predictions.len().is_multiple_of(per_clip) {
         return Err(config_error(
             "predictions",
             &format!(
