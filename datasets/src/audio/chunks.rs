@@ -89,7 +89,9 @@ fn draw_below(rng: &mut ChaCha8Rng, range: usize) -> usize {
     }
 }
 
-/// The chunks of clip number `index` (its position in the listing) of `clip_len` samples.
+/// The chunks of clip number `index` of `clip_len` samples. `index` is any stable number of the
+/// clip (its position in its split of the [`crate::audio::ClipListing`]); the same
+/// `(mode, index)` always gives the same plan, whatever the batch order or worker.
 /// Errors on `chunk_len == 0`, an empty clip or `num_chunks == 0`.
 pub fn chunks(clip_len: usize, chunk_len: usize, mode: ChunkMode, index: u64) -> Result<ChunkPlan> {
     if chunk_len == 0 {

@@ -11,7 +11,8 @@
 //! Train = every `<word>/*.wav` not named in either list (and not under `_background_noise_`);
 //! valid / test = the files the two lists name. Label = the index of the word in
 //! [`KEYWORD_CLASSES`] (the reference's order, alphabetical). Each split is sorted by relative
-//! path, as the reference sorts its path lists.
+//! path, as the reference sorts its path lists. A file named by both lists is in both splits,
+//! as in the reference (the official lists do not overlap).
 //!
 //! Hard errors (the official lists define the split, so nothing is guessed): a missing list
 //! file; a list line naming a missing clip or a word that is not a class (`file:line`); a word
