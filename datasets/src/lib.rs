@@ -67,7 +67,11 @@
 //! - Audio (benchmarks 6-8): [`audio::decode_file`] (WAV / FLAC / MP3 → mono `f32`, symphonia),
 //!   [`audio::resample`] (rubato's FFT resampler, `ceil(n * out / in)` frames),
 //!   [`audio::load_clip`]`(path, rate, Some(&`[`audio::ClipCache`]`))` (decoded clips cached on
-//!   disk in a documented, validated format).
+//!   disk in a documented, validated format); listings in each dataset's own layout
+//!   ([`audio::list_speech_commands`], [`audio::list_dcase`], [`audio::list_mtat`] →
+//!   [`audio::ClipListing`] with counted skips), the reference's chunking ([`audio::chunks`],
+//!   [`audio::cut_chunks`]) and per-clip averaging ([`audio::average_chunk_predictions`]);
+//!   [`testdata_audio`] writes tiny datasets in the three layouts.
 //!
 //! Every error is a [`DatasetError`] naming the file or folder and what to do.
 
@@ -93,6 +97,7 @@ pub mod source;
 pub mod strided;
 pub mod tar_gz;
 pub mod testdata;
+pub mod testdata_audio;
 pub mod testdata_coco;
 pub mod testdata_rebias;
 pub mod testdata_retrieval;
