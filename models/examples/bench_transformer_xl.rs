@@ -5,7 +5,7 @@
 //!
 //! ```text
 //! RAYON_NUM_THREADS=1 cargo run --release -p adamp-models --example bench_transformer_xl -- [steps]
-//! /work/pyenv/bin/python tools/bench_transformer_xl_torch.py --threads 1 [--steps N]
+//! python3 tools/bench_transformer_xl_torch.py --threads 1 [--steps N]
 //! ```
 
 use std::time::Instant;
