@@ -13,7 +13,7 @@
 //!
 //! (`<file>` is `<youtube id>_<start>_<end>.wav`; `<audio_dir>` is `raw` in the reference,
 //! [`DcaseOptions::audio_dir`].) Labels: the 17 classes of [`DCASE_CLASSES`] in the reference's
-//! order, multi-hot over all lines of a clip (`Split.encoding`). Splits (`Split.validation_split`):
+//! order (or [`DcaseOptions::classes`]), multi-hot over all lines of a clip (`Split.encoding`). Splits (`Split.validation_split`):
 //! the challenge's training and testing lists together form the training pool; for each class,
 //! `round(0.1 * n)` of the `n` lines with that label (Python's round, half to even, as pandas'
 //! `sample(frac=0.1)`) are drawn, and every clip drawn for any class is validation, the rest
@@ -80,6 +80,9 @@ pub struct DcaseOptions {
     pub audio_dir: PathBuf,
     /// Seed of the validation draw (reference: `random_state=123`).
     pub valid_seed: u64,
+    /// The class labels, in label order (default: [`DCASE_CLASSES`]); a list line with any other
+    /// label is an error. The embedded stand-in (`AudioStandIn::SonicPiEvents`) has its own.
+    pub classes: Vec<String>,
 }
 
 impl Default for DcaseOptions {
@@ -87,6 +90,7 @@ impl Default for DcaseOptions {
         Self {
             audio_dir: PathBuf::from("raw"),
             valid_seed: 123,
+            classes: DCASE_CLASSES.iter().map(|s| s.to_string()).collect(),
         }
     }
 }
@@ -107,7 +111,7 @@ pub fn list_dcase(root: &Path, options: &DcaseOptions) -> Result<ClipListing> {
     let mut pool: BTreeMap<String, ListedFile> = BTreeMap::new();
     let mut eval: BTreeMap<String, ListedFile> = BTreeMap::new();
     for (k, (list, audio_folder)) in DCASE_LISTS.iter().enumerate() {
-        let lines = read_weak_labels(&root.join(list))?;
+        let lines = read_weak_labels(&root.join(list), &options.classes)?;
         let target = if k < 2 { &mut pool } else { &mut eval };
         for (file, class, line) in lines {
             if k < 2 {
@@ -129,7 +133,7 @@ pub fn list_dcase(root: &Path, options: &DcaseOptions) -> Result<ClipListing> {
         }
     }
 
-    let valid_files = draw_validation(&pool_lines, options.valid_seed);
+    let valid_files = draw_validation(&pool_lines, options.classes.len(), options.valid_seed);
     let mut clips = Vec::new();
     let mut skipped = Vec::new();
     let mut push = |files: Vec<(&String, &ListedFile)>, split: AudioSplit| {
@@ -145,7 +149,7 @@ pub fn list_dcase(root: &Path, options: &DcaseOptions) -> Result<ClipListing> {
                 });
                 continue;
             }
-            let mut multi_hot = vec![0.0f32; DCASE_CLASSES.len()];
+            let mut multi_hot = vec![0.0f32; options.classes.len()];
             for &c in &f.classes {
                 multi_hot[c] = 1.0;
             }
@@ -171,16 +175,20 @@ pub fn list_dcase(root: &Path, options: &DcaseOptions) -> Result<ClipListing> {
     push(eval.iter().collect(), AudioSplit::Test);
     Ok(ClipListing {
         clips,
-        classes: DCASE_CLASSES.iter().map(|s| s.to_string()).collect(),
+        classes: options.classes.clone(),
         skipped,
     })
 }
 
-/// The validation clips: for each class, `round_half_even(0.1 * n)` of its `n` lines, drawn by
-/// a Fisher–Yates shuffle seeded by `(seed, class)`; the union of their files.
-pub fn draw_validation(pool_lines: &[(String, usize)], seed: u64) -> BTreeSet<String> {
+/// The validation clips: for each of the `n_classes` classes, `round_half_even(0.1 * n)` of its
+/// `n` lines, drawn by a Fisher–Yates shuffle seeded by `(seed, class)`; the union of their files.
+pub fn draw_validation(
+    pool_lines: &[(String, usize)],
+    n_classes: usize,
+    seed: u64,
+) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
-    for class in 0..DCASE_CLASSES.len() {
+    for class in 0..n_classes {
         let mut files: Vec<&String> = pool_lines
             .iter()
             .filter(|(_, c)| *c == class)
@@ -198,7 +206,7 @@ pub fn draw_validation(pool_lines: &[(String, usize)], seed: u64) -> BTreeSet<St
 }
 
 /// The `(file, class, line)` triples of a weak-label list.
-fn read_weak_labels(path: &Path) -> Result<Vec<(String, usize, usize)>> {
+fn read_weak_labels(path: &Path, classes: &[String]) -> Result<Vec<(String, usize, usize)>> {
     if !path.is_file() {
         return Err(DatasetError::Missing {
             path: path.to_path_buf(),
@@ -228,14 +236,12 @@ fn read_weak_labels(path: &Path) -> Result<Vec<(String, usize, usize)>> {
             )));
         }
         let label = fields[3].trim();
-        let class = DCASE_CLASSES
-            .iter()
-            .position(|c| *c == label)
-            .ok_or_else(|| {
-                line_error(format!(
-                    "unknown label `{label}` (not one of the 17 classes)"
-                ))
-            })?;
+        let class = classes.iter().position(|c| c == label).ok_or_else(|| {
+            line_error(format!(
+                "unknown label `{label}` (not one of the {} classes)",
+                classes.len()
+            ))
+        })?;
         out.push((fields[0].to_string(), class, i + 1));
     }
     Ok(out)

@@ -18,6 +18,8 @@
 //! - [`chunks::chunks`] / [`chunks::cut_chunks`]: the reference's chunking (one seeded random
 //!   chunk per clip per epoch in training, evenly spaced chunks at evaluation, short clips
 //!   zero-padded); [`chunks::average_chunk_predictions`] averages chunk outputs per clip.
+//! - [`stand_in::AudioStandIn`]: the embedded stand-ins (espeak-ng keywords, sonic-pi sound
+//!   events, timgm6mb tags), built under the data root in the real layouts.
 //!
 //! Bad input (unsupported encoding, truncated or damaged stream, empty or non-audio file,
 //! zero-length audio) is a [`crate::DatasetError::AudioDecode`] naming the file.
@@ -26,10 +28,14 @@ pub mod chunks;
 pub mod clip_cache;
 pub mod dcase;
 pub mod decode;
+pub mod events_sonic_pi;
+pub mod keywords_espeak;
 pub mod listing;
 pub mod mtat;
 pub mod resample;
 pub mod speech_commands;
+pub mod stand_in;
+pub mod tags_timgm6mb;
 
 #[cfg(test)]
 mod chunks_tests;
@@ -56,3 +62,4 @@ pub use listing::{AudioSplit, ClipLabel, ClipListing, ListedClip, SkippedClip};
 pub use mtat::{list_mtat, MtatOptions};
 pub use resample::{resample, resampled_len, DEFAULT_TARGET_RATE};
 pub use speech_commands::{list_speech_commands, SpeechCommandsOptions, KEYWORD_CLASSES};
+pub use stand_in::AudioStandIn;
