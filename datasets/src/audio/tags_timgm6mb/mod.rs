@@ -224,28 +224,38 @@ pub fn install_from_deb(data_root: &Path, deb: &Path) -> Result<FetchOutcome> {
     install_with(&TIMGM6MB_TAGS, data_root, &LocalDeb(deb.to_path_buf()))
 }
 
-/// Whether `dir` holds what `spec` builds: `GENERATOR` as expected, `SHA256SUMS` listing the
-/// annotations (with the pinned hash) and every clip, and every listed file matching it.
+/// Whether `dir` holds what `spec` builds: `GENERATOR` as expected, `SHA256SUMS` listing
+/// exactly the annotations (with the pinned hash) and every planned clip, and every listed file
+/// matching it. (`SHA256SUMS` records the clips as built: the pinned annotations fix the draw,
+/// while a clip's last bits may differ between CPUs whose FFT code paths differ.)
 pub fn is_installed(spec: &TagsSpec<'_>, dir: &Path) -> bool {
-    let stamp = std::fs::read_to_string(dir.join(GENERATOR_FILE)).unwrap_or_default();
+    if std::fs::read_to_string(dir.join(GENERATOR_FILE)).ok() != Some(spec.stamp()) {
+        return false;
+    }
     let Ok(sums) = std::fs::read_to_string(dir.join(SHA256SUMS_FILE)) else {
         return false;
     };
     let mut listed: Vec<(&str, &str)> = Vec::new();
     for line in sums.lines() {
         match line.split_once("  ") {
-            Some((sha, name)) => listed.push((sha, name)),
+            Some((sha, name)) => listed.push((name, sha)),
             None => return false,
         }
     }
-    stamp == spec.stamp()
-        && listed.len() == spec.clips() + 1
+    let mut names: Vec<&str> = listed.iter().map(|&(name, _)| name).collect();
+    names.sort_unstable();
+    let mut want: Vec<String> = spec
+        .plan()
+        .iter()
+        .map(|c| format!("{MTAT_AUDIO_DIR}/{}", c.path))
+        .collect();
+    want.push(MTAT_ANNOTATIONS.to_string());
+    want.sort_unstable();
+    names == want
+        && listed.contains(&(MTAT_ANNOTATIONS, spec.annotations_sha256))
         && listed
             .iter()
-            .any(|&(sha, name)| name == MTAT_ANNOTATIONS && sha == spec.annotations_sha256)
-        && listed
-            .iter()
-            .all(|&(sha, name)| sha256_file(&dir.join(name)).is_ok_and(|h| h == sha))
+            .all(|&(name, sha)| sha256_file(&dir.join(name)).is_ok_and(|h| h == sha))
 }
 
 /// Builds `spec` under `<data_root>/<spec.folder>`, the soundfont package obtained through

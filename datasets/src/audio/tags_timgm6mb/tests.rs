@@ -301,6 +301,17 @@ fn installs_from_a_tiny_deb_reads_back_through_list_mtat_and_is_idempotent() {
         first
     );
     assert!(is_installed(&spec, &dir));
+    // SHA256SUMS must list exactly the planned files.
+    let sums = dir.join(SHA256SUMS_FILE);
+    let good = std::fs::read_to_string(&sums).unwrap();
+    std::fs::write(
+        &sums,
+        good.replace("mp3/0/timgm6mb_0000.wav", "mp3/0/other.wav"),
+    )
+    .unwrap();
+    assert!(!is_installed(&spec, &dir));
+    std::fs::write(&sums, &good).unwrap();
+    assert!(is_installed(&spec, &dir));
     // Another seed is another dataset: the stamp no longer matches.
     assert!(!is_installed(&TagsSpec { seed: 7, ..spec }, &dir));
 }
