@@ -29,9 +29,16 @@
 //! package, check the `.deb`'s and `TimGM6mb.sf2`'s pinned SHA-256 (the Debian machinery of
 //! [`crate::fetch`]), check the soundfont has every preset the music uses, write the annotations
 //! and check their pinned SHA-256 (the seeded draw, before any rendering), render every clip
-//! (one thread per core), read the folder back through [`crate::audio::list_mtat`], then rename
-//! it into place. A folder whose `GENERATOR` matches and whose files all match `SHA256SUMS` is
-//! left alone ([`FetchOutcome::AlreadyPresent`]).
+//! (one thread per core, at most 8), read the folder back through [`crate::audio::list_mtat`],
+//! then rename it into place. A folder whose `GENERATOR` matches and whose files all match
+//! `SHA256SUMS` is left alone ([`FetchOutcome::AlreadyPresent`]).
+//!
+//! Measured 2026-12-05 on 2 CPU cores (`cargo test --release -p adamp-datasets
+//! builds_the_real_stand_in -- --ignored --nocapture`): built in 18.5 s (download included),
+//! 76.9 MB, verified again in 0.1 s. Tag counts (train / valid / test) of the pinned draw, from
+//! `the_real_plan_is_pinned_and_every_split_has_every_tag`: piano 56/5/18, organ 48/5/16,
+//! guitar 61/5/26, bass 61/7/18, strings 60/4/12, choir 49/2/16, brass 64/9/17, sax 62/7/11,
+//! flute 55/2/14, synth 75/7/18, drums 139/16/36, fast 87/8/27, slow 115/8/22.
 
 mod families;
 mod music;
