@@ -97,7 +97,10 @@ mod tests {
         let e = chunk_length(Some(16_000), AudioDataset::SpeechCommands, &stft)
             .unwrap_err()
             .to_string();
-        assert!(e.starts_with("task.input_length") && e.contains("16129"), "{e}");
+        assert!(
+            e.starts_with("task.input_length") && e.contains("16129"),
+            "{e}"
+        );
         assert_eq!(
             chunk_length(Some(20_000), AudioDataset::SpeechCommands, &stft)
                 .unwrap()

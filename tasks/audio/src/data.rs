@@ -40,9 +40,8 @@ pub fn open(data: &AudioDataSettings) -> Result<AudioData> {
     data.validate()?;
     if let Some(s) = data.to_fetch() {
         let root = adamp_datasets::fetch::data_root(None);
-        s.install(&root).map_err(|e| {
-            TaskError::Other(format!("building the stand-in `{}`: {e}", s.name()))
-        })?;
+        s.install(&root)
+            .map_err(|e| TaskError::Other(format!("building the stand-in `{}`: {e}", s.name())))?;
     }
     let dir = data.dir();
     let classes = data.stand_in.map(|s| s.classes());

@@ -118,7 +118,11 @@ mod tests {
     fn folders_and_defaults() {
         let d = parse("dataset = \"speech_commands\"");
         d.validate().unwrap();
-        assert!(d.dir().ends_with("speech_commands"), "{}", d.dir().display());
+        assert!(
+            d.dir().ends_with("speech_commands"),
+            "{}",
+            d.dir().display()
+        );
         assert!(d.cache_dir().ends_with("speech_commands/.clip-cache"));
         let s = parse("dataset = \"dcase2017\"\nstand_in = \"sonic_pi_events\"\nfetch = true");
         s.validate().unwrap();
@@ -132,7 +136,10 @@ mod tests {
     #[test]
     fn bad_combinations_name_their_key() {
         for (text, key) in [
-            ("dataset = \"mtat\"\nstand_in = \"espeak_keywords\"", "data.stand_in"),
+            (
+                "dataset = \"mtat\"\nstand_in = \"espeak_keywords\"",
+                "data.stand_in",
+            ),
             ("dataset = \"mtat\"\nfetch = true", "data.fetch"),
             (
                 "dataset = \"mtat\"\nstand_in = \"timgm6mb_tags\"\nfetch = true\ndir = \"x\"",

@@ -75,7 +75,11 @@ pub fn describe(s: &Summary<'_>) -> String {
         cfg.conv_channels,
         fb.n_harmonic(),
         fb.level(),
-        if s.model.learns_bandwidth() { "learnt" } else { "fixed" },
+        if s.model.learns_bandwidth() {
+            "learnt"
+        } else {
+            "fixed"
+        },
         s.model.num_params(),
         cfg.classes(),
         s.dataset.name(),

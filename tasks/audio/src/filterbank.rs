@@ -26,13 +26,7 @@ pub fn filterbank_csv(fb: &HarmonicFilterbank) -> Result<Vec<u8>> {
     let mut out = String::from("harmonic,band,centre_hz,bandwidth_hz\n");
     for (k, &f0) in fb.centre_hz().iter().enumerate() {
         let bw = (BW_ALPHA as f64 * f0 as f64 + BW_BETA as f64) / q;
-        out.push_str(&format!(
-            "{},{},{},{}\n",
-            k / level + 1,
-            k % level,
-            f0,
-            bw
-        ));
+        out.push_str(&format!("{},{},{},{}\n", k / level + 1, k % level, f0, bw));
     }
     Ok(out.into_bytes())
 }

@@ -33,10 +33,13 @@ mod tests {
         let dev = Device::Cpu;
         let x = [[2.0f32, -1.0, 0.5], [-3.0, 0.0, 4.0]];
         let y = [[1.0f32, 0.0, 1.0], [0.0, 1.0, 0.0]];
-        let got = bce_with_logits(&Tensor::new(&x, &dev).unwrap(), &Tensor::new(&y, &dev).unwrap())
-            .unwrap()
-            .to_scalar::<f32>()
-            .unwrap();
+        let got = bce_with_logits(
+            &Tensor::new(&x, &dev).unwrap(),
+            &Tensor::new(&y, &dev).unwrap(),
+        )
+        .unwrap()
+        .to_scalar::<f32>()
+        .unwrap();
         let mut want = 0.0f64;
         for (xr, yr) in x.iter().zip(&y) {
             for (&xv, &yv) in xr.iter().zip(yr) {

@@ -124,13 +124,19 @@ impl AudioModelSettings {
         if self.n_fft < 4 {
             return Err(invalid(
                 "model.n_fft",
-                format!("at least 4 points (the reference's 513), got {}", self.n_fft),
+                format!(
+                    "at least 4 points (the reference's 513), got {}",
+                    self.n_fft
+                ),
             ));
         }
         if !(self.bw_q.is_finite() && self.bw_q > 0.0) {
             return Err(invalid(
                 "model.bw_q",
-                format!("a quality factor > 0 (the reference's 1.0), got {}", self.bw_q),
+                format!(
+                    "a quality factor > 0 (the reference's 1.0), got {}",
+                    self.bw_q
+                ),
             ));
         }
         if !(0.0..1.0).contains(&self.dropout) {
@@ -188,7 +194,10 @@ mod tests {
         assert_eq!(m, AudioModelSettings::default());
         m.validate().unwrap();
         let c = m.config(HarmonicCnnVariant::Keyword, 35, 3);
-        assert_eq!((c.conv_channels, c.filterbank.n_bins, c.seed), (128, 257, 3));
+        assert_eq!(
+            (c.conv_channels, c.filterbank.n_bins, c.seed),
+            (128, 257, 3)
+        );
         assert_eq!(c.filterbank.learn_bw, BandwidthMode::OnlyQ);
         assert_eq!(m.stft().unwrap().hop(), 256);
         assert_eq!(parse("learn_bw = \"fix\"").learn_bw, BandwidthMode::Fix);

@@ -66,7 +66,9 @@ impl AudioSettings {
             if !(1..=MAX_EVAL_CHUNKS).contains(&n) {
                 return Err(invalid(
                     "eval_chunks",
-                    format!("chunks per clip in 1..={MAX_EVAL_CHUNKS} (the reference's 16), got {n}"),
+                    format!(
+                        "chunks per clip in 1..={MAX_EVAL_CHUNKS} (the reference's 16), got {n}"
+                    ),
                 ));
             }
         }

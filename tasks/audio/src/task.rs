@@ -98,7 +98,11 @@ impl AudioTask {
         let train = data.split(AudioSplit::Train);
         let valid = data.split(AudioSplit::Valid);
         let test = data.split(AudioSplit::Test);
-        for (name, clips) in [("training", &train), ("validation", &valid), ("test", &test)] {
+        for (name, clips) in [
+            ("training", &train),
+            ("validation", &valid),
+            ("test", &test),
+        ] {
             if clips.is_empty() {
                 return Err(TaskError::Other(format!(
                     "{}: the {name} split holds no clips ({} listed, {} skipped)",
@@ -127,7 +131,8 @@ impl AudioTask {
         }
         let classes = data.listing.classes.len();
         let cfg = model_settings.config(dataset.variant(), classes, ctx.seed);
-        let model = HarmonicCnn::new(&cfg, &ctx.device).map_err(|e| invalid("model", e.to_string()))?;
+        let model =
+            HarmonicCnn::new(&cfg, &ctx.device).map_err(|e| invalid("model", e.to_string()))?;
         let params = model.params();
         let eval_chunks = settings.eval_chunks.unwrap_or(dataset.eval_chunks());
         let describe = describe(&crate::describe::Summary {
@@ -221,7 +226,9 @@ impl AudioTask {
                     match &self.train[id].label {
                         ClipLabel::Tags(v) => t.extend_from_slice(v),
                         ClipLabel::Class(_) => {
-                            return Err(TaskError::Other("a single-class label in a tagging dataset".into()))
+                            return Err(TaskError::Other(
+                                "a single-class label in a tagging dataset".into(),
+                            ))
                         }
                     }
                 }
@@ -265,7 +272,8 @@ impl Task for AudioTask {
         optimizers: &mut dyn OptimizerStep,
     ) -> Result<StepOutput> {
         let (spec, labels) = self.batch(index)?;
-        self.model.reseed_dropout(dropout_seed(self.seed, index.step));
+        self.model
+            .reseed_dropout(dropout_seed(self.seed, index.step));
         let logits = self.model.logits_t(&spec, true).map_err(model_err)?;
         let loss = match self.dataset.scoring() {
             Scoring::Tags => bce_with_logits(&logits, &labels)?,
