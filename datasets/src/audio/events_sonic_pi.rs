@@ -6,8 +6,7 @@ use crate::error::{DatasetError, Result};
 use crate::fetch::FetchOutcome;
 
 /// What `adamp data fetch` says it built.
-pub const DESCRIPTION: &str =
-    "sonic-pi-samples mixed into weakly labelled clips, DCASE 2017 task 4 layout";
+pub const DESCRIPTION: &str = "sonic-pi-samples mixed into weakly labelled clips, DCASE 2017 task 4 layout";
 
 /// The classes, in label order.
 pub const CLASSES: [&str; 2] = ["PLACEHOLDER_EVENT_A", "PLACEHOLDER_EVENT_B"];
