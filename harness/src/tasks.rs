@@ -16,6 +16,7 @@ pub static BUILTIN: &[&dyn RegisteredTask] = &[
     &Registered::<adamp_task_rebias::ReBiasTask>::NEW,
     &Registered::<adamp_task_retrieval::RetrievalTask>::NEW,
     &Registered::<adamp_task_detection::DetectionTask>::NEW,
+    &Registered::<adamp_task_audio::AudioTask>::NEW,
     &Registered::<adamp_task_lm::LmTask>::NEW,
 ];
 

@@ -457,3 +457,28 @@ fn bad_input_is_a_clear_error() {
         .to_string()
         .contains("bw_q"));
 }
+
+#[test]
+fn num_classes_overrides_the_head_and_reseeding_repeats_the_dropout_masks() {
+    let cfg = HarmonicCnnConfig {
+        variant: HarmonicCnnVariant::Keyword,
+        conv_channels: 4,
+        num_classes: Some(3),
+        ..HarmonicCnnConfig::default()
+    };
+    let net = HarmonicCnn::new(&cfg, &Device::Cpu).unwrap();
+    let spec = Tensor::rand(0f32, 1.0, (2, 257, 64), &Device::Cpu).unwrap();
+    net.reseed_dropout(7);
+    let a = flat(&net.logits_t(&spec, true).unwrap());
+    let b = flat(&net.logits_t(&spec, true).unwrap());
+    net.reseed_dropout(7);
+    let c = flat(&net.logits_t(&spec, true).unwrap());
+    assert_eq!(a.len(), 2 * 3, "[B, num_classes]");
+    assert_ne!(a, b, "the mask stream moves on between calls");
+    assert_eq!(a, c, "the same seed gives the same masks");
+    let zero = HarmonicCnnConfig {
+        num_classes: Some(0),
+        ..cfg
+    };
+    assert!(HarmonicCnn::new(&zero, &Device::Cpu).is_err());
+}

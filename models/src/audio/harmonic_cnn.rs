@@ -73,6 +73,9 @@ pub struct HarmonicCnnConfig {
     pub conv_channels: usize,
     /// The filterbank front end.
     pub filterbank: HarmonicFilterbankConfig,
+    /// Outputs of `fc_2`; `None`: the variant's (50, 35, 17). A dataset with another label set
+    /// (an embedded stand-in) sets its own.
+    pub num_classes: Option<usize>,
     /// The head's dropout probability (0.5 in the reference).
     pub dropout: f64,
     /// Seed of the deterministic initialisation and of the dropout masks.
@@ -87,6 +90,7 @@ impl Default for HarmonicCnnConfig {
             variant: HarmonicCnnVariant::Mtat,
             conv_channels: 128,
             filterbank: HarmonicFilterbankConfig::default(),
+            num_classes: None,
             dropout: 0.5,
             seed: 0,
             layer_impl: LayerImpl::Fast,
@@ -95,6 +99,11 @@ impl Default for HarmonicCnnConfig {
 }
 
 impl HarmonicCnnConfig {
+    /// Outputs of `fc_2`: [`HarmonicCnnConfig::num_classes`], or the variant's.
+    pub fn classes(&self) -> usize {
+        self.num_classes.unwrap_or(self.variant.num_classes())
+    }
+
     /// The defaults for `variant`.
     pub fn for_variant(variant: HarmonicCnnVariant) -> Self {
         Self {
@@ -170,7 +179,10 @@ impl HarmonicCnn {
         let fc_1 = Linear::new(&b.pp("fc_1"), 2 * c, 2 * c, init, Some(init), true)?;
         let bn = BatchNorm2d::new(&b.pp("bn"), 2 * c)?;
         let dropout = Dropout::new(&b.pp("dropout"), config.dropout)?;
-        let classes = config.variant.num_classes();
+        let classes = config.classes();
+        if classes == 0 {
+            return Err(ModelError::Config("num_classes must be positive".into()));
+        }
         let fc_2 = Linear::new(&b.pp("fc_2"), 2 * c, classes, init, Some(init), false)?;
         let weights = root.weights()?;
         Ok(Self {
@@ -267,6 +279,12 @@ impl HarmonicCnn {
     /// Total number of trainable scalars.
     pub fn num_params(&self) -> usize {
         self.weights.num_params()
+    }
+
+    /// Restart the head's dropout mask stream from `seed` (see
+    /// [`crate::layers::Dropout::reseed`]).
+    pub fn reseed_dropout(&self, seed: u64) {
+        self.dropout.reseed(seed);
     }
 
     /// Whether `bw_Q` is a parameter.

@@ -15,6 +15,8 @@ use crate::error::{ModelError, Result};
 #[derive(Debug)]
 pub struct Dropout {
     p: f64,
+    /// The stream's name (`<layer path>.dropout-mask`), for [`Dropout::reseed`].
+    stream: String,
     rng: Mutex<ChaCha8Rng>,
 }
 
@@ -27,10 +29,20 @@ impl Dropout {
                 b.prefix()
             )));
         }
+        let stream = b.path("dropout-mask");
         Ok(Self {
             p,
-            rng: Mutex::new(crate::init::stream(b.seed(), &b.path("dropout-mask"))),
+            rng: Mutex::new(crate::init::stream(b.seed(), &stream)),
+            stream,
         })
+    }
+
+    /// Restart the mask stream from `seed` (the same stream as a layer built with that seed), so
+    /// a task can make the masks of a step a function of `(run seed, step)` and a resumed run
+    /// draws the masks an uninterrupted run would.
+    pub fn reseed(&self, seed: u64) {
+        let mut rng = self.rng.lock().unwrap_or_else(|e| e.into_inner());
+        *rng = crate::init::stream(seed, &self.stream);
     }
 
     /// Apply dropout (training) or the identity (evaluation).
