@@ -61,5 +61,5 @@ pub use decode::{decode_file, Decoded};
 pub use listing::{AudioSplit, ClipLabel, ClipListing, ListedClip, SkippedClip};
 pub use mtat::{list_mtat, MtatOptions};
 pub use resample::{resample, resampled_len, DEFAULT_TARGET_RATE};
-pub use stand_in::AudioStandIn;
 pub use speech_commands::{list_speech_commands, SpeechCommandsOptions, KEYWORD_CLASSES};
+pub use stand_in::AudioStandIn;
