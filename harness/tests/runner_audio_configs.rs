@@ -35,6 +35,16 @@ fn dataset_of(stem: &str) -> AudioDataset {
     }
 }
 
+/// `data.dir` set to `d`.
+fn data_dir(d: &Path) -> String {
+    format!("data.dir=\"{}\"", d.display())
+}
+
+/// `data.cache_dir` inside `d` (the default, under the data root, would outlive the test).
+fn cache_dir(d: &Path) -> String {
+    format!("data.cache_dir=\"{}\"", d.join(".clip-cache").display())
+}
+
 /// What every completed audio run folder holds.
 fn check_run_folder(folder: &Path, dataset: AudioDataset, what: &str) {
     let summary = std::fs::read_to_string(folder.join("summary.csv")).unwrap();
@@ -68,7 +78,8 @@ fn run_two_steps(path: &Path, dir: &Path, train_clips: usize, extra: &[&str]) {
         "training.epochs=1".into(),
         format!("training.batch_size={}", train_clips / 2),
         "log_every=1".into(),
-        format!("data.dir=\"{}\"", dir.display()),
+        data_dir(dir),
+        cache_dir(dir),
     ];
     sets.extend(extra.iter().map(|s| s.to_string()));
     let experiment = common::load_seed0_on_cpu(path, sets);
@@ -163,7 +174,8 @@ fn an_audio_run_killed_mid_epoch_resumes_exactly() {
     // (inside epoch 2, after an evaluation); head dropout on.
     let options = LoadOptions {
         sets: vec![
-            format!("data.dir=\"{}\"", data.path().display()),
+            data_dir(data.path()),
+            cache_dir(data.path()),
             "model.conv_channels=4".into(),
             "training.epochs=2".into(),
             "training.batch_size=4".into(),
@@ -275,7 +287,8 @@ fn missing_and_undecodable_clips_are_counted_skips_named_in_the_description() {
     let experiment = common::load_seed0_on_cpu(
         &path,
         vec![
-            format!("data.dir=\"{}\"", data.path().display()),
+            data_dir(data.path()),
+            cache_dir(data.path()),
             "model.conv_channels=2".into(),
             "training.epochs=1".into(),
             "training.batch_size=11".into(),
@@ -322,9 +335,12 @@ fn bad_audio_data_and_settings_are_refused_before_anything_is_written() {
     let data = tempfile::tempdir().unwrap();
     let k = data.path().join("keywords");
     write_tiny(AudioDataset::SpeechCommands, &k);
-    let dir = |d: &Path| format!("data.dir=\"{}\"", d.display());
     let base = |d: &Path, more: &[&str]| -> Vec<String> {
-        let mut v = vec![dir(d), "model.conv_channels=2".to_string()];
+        let mut v = vec![
+            data_dir(d),
+            cache_dir(d),
+            "model.conv_channels=2".to_string(),
+        ];
         v.extend(more.iter().map(|s| s.to_string()));
         v
     };

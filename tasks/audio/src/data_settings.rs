@@ -9,7 +9,9 @@
 //! # stand_in = "timgm6mb_tags"   # | "espeak_keywords" (speech_commands) | "sonic_pi_events"
 //! #                              #   (dcase2017); read from <data root>/<its folder>, or `dir`
 //! # fetch = true                 # build it under the data root when missing; not with `dir`
-//! # cache_dir = "..."            # decoded 16 kHz clips (default: <dataset folder>/.clip-cache)
+//! # cache_dir = "..."            # decoded 16 kHz clips (default: <data root>/clip-cache/<dataset
+//! #                               #   folder's name>; outside the dataset folder, which may be
+//! #                               #   read-only and whose stand-ins verify their file lists)
 //! ```
 
 use std::path::PathBuf;
@@ -21,8 +23,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::dataset::AudioDataset;
 
-/// The cache folder's name inside the dataset folder (a dot folder: no loader lists it).
-pub const CACHE_FOLDER: &str = ".clip-cache";
+/// The folder under the data root that holds one clip cache per dataset folder name. Outside the
+/// dataset folders: a user's dataset may be read-only, and the stand-ins treat any file their
+/// manifest does not list as damage.
+pub const CACHE_FOLDER: &str = "clip-cache";
 
 /// `[data]` for `kind = "audio"`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -93,11 +97,20 @@ impl AudioDataSettings {
         }
     }
 
-    /// The clip cache folder: `cache_dir`, or `<dataset folder>/.clip-cache`.
+    /// The clip cache folder: `cache_dir`, or `<data root>/clip-cache/<dataset folder's name>`
+    /// (entries are keyed by the clip's path inside the dataset folder, its size and its
+    /// modification time, so two folders of one name do not mix clips unless all three agree).
     pub fn cache_dir(&self) -> PathBuf {
-        self.cache_dir
-            .clone()
-            .unwrap_or_else(|| self.dir().join(CACHE_FOLDER))
+        self.cache_dir.clone().unwrap_or_else(|| {
+            let dir = self.dir();
+            let name = dir
+                .file_name()
+                .map(|n| n.to_os_string())
+                .unwrap_or_else(|| self.dataset.folder().into());
+            adamp_datasets::fetch::data_root(None)
+                .join(CACHE_FOLDER)
+                .join(name)
+        })
     }
 
     /// The stand-in to build before reading, if any.
@@ -123,7 +136,7 @@ mod tests {
             "{}",
             d.dir().display()
         );
-        assert!(d.cache_dir().ends_with("speech_commands/.clip-cache"));
+        assert!(d.cache_dir().ends_with("clip-cache/speech_commands"));
         let s = parse("dataset = \"dcase2017\"\nstand_in = \"sonic_pi_events\"\nfetch = true");
         s.validate().unwrap();
         assert!(s.dir().ends_with("dcase2017-sonic-pi"));
