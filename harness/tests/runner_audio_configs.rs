@@ -255,8 +255,9 @@ fn missing_and_undecodable_clips_are_counted_skips_named_in_the_description() {
     let data = tempfile::tempdir().unwrap();
     let (missing, broken) = damaged_mtat(data.path());
     let settings: AudioDataSettings = toml::from_str(&format!(
-        "dataset = \"mtat\"\ndir = \"{}\"",
-        data.path().display()
+        "dataset = \"mtat\"\ndir = \"{}\"\ncache_dir = \"{}\"",
+        data.path().display(),
+        data.path().join(".clip-cache").display()
     ))
     .unwrap();
     let model = AudioModelSettings {
@@ -281,6 +282,13 @@ fn missing_and_undecodable_clips_are_counted_skips_named_in_the_description() {
         "{text}"
     );
     assert_eq!(task.data().listing.skipped.len(), 2);
+    // The 1 s clip is reported as padded, by name.
+    let short = &adamp_datasets::testdata_audio::tiny_mtat_rows()[0].1;
+    assert!(
+        text.contains("shorter than a chunk, zero-padded (first: ")
+            && text.contains(&format!("{short}, 16000 samples)")),
+        "{text}"
+    );
 
     // The run trains on the rest (the short clip padded) and leaves the skips in its folder.
     let path = common::configs("configs/paper", "mtat_harmonic_cnn").remove(0);

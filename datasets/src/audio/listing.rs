@@ -117,10 +117,23 @@ impl ClipListing {
         target_rate: u32,
         cache: Option<&ClipCache>,
     ) -> Result<usize> {
+        let before = self.skipped.len();
+        self.drop_unreadable_with_lengths(target_rate, cache)?;
+        Ok(self.skipped.len() - before)
+    }
+
+    /// [`Self::drop_unreadable`], returning the length in samples (at `target_rate`) of every
+    /// clip kept, in [`Self::clips`] order (to report clips shorter than a chunk).
+    pub fn drop_unreadable_with_lengths(
+        &mut self,
+        target_rate: u32,
+        cache: Option<&ClipCache>,
+    ) -> Result<Vec<usize>> {
         let mut unreadable = Vec::new();
+        let mut lengths = Vec::with_capacity(self.clips.len());
         for (i, clip) in self.clips.iter().enumerate() {
             match load_clip(&clip.path, target_rate, cache) {
-                Ok(_) => {}
+                Ok(c) => lengths.push(c.samples.len()),
                 Err(e) if e.is_per_sample() => {
                     tracing::warn!("skipping unreadable clip: {e}");
                     unreadable.push((i, e.to_string()));
@@ -138,6 +151,6 @@ impl ClipListing {
         // Report in listing order.
         let first_new = self.skipped.len() - unreadable.len();
         self.skipped[first_new..].reverse();
-        Ok(unreadable.len())
+        Ok(lengths)
     }
 }

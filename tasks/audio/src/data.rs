@@ -26,6 +26,8 @@ pub struct AudioData {
     pub cache: ClipCache,
     /// The dataset folder, for the run's description and errors.
     pub source: String,
+    /// Each listed clip's length in samples at 16 kHz, in [`ClipListing::clips`] order.
+    pub lengths: Vec<usize>,
 }
 
 impl AudioData {
@@ -69,12 +71,13 @@ pub fn open(data: &AudioDataSettings) -> Result<AudioData> {
         _ => data_err(e),
     })?;
     let cache = ClipCache::new(data.cache_dir(), &dir).map_err(data_err)?;
-    listing
-        .drop_unreadable(DEFAULT_TARGET_RATE, Some(&cache))
+    let lengths = listing
+        .drop_unreadable_with_lengths(DEFAULT_TARGET_RATE, Some(&cache))
         .map_err(data_err)?;
     Ok(AudioData {
         listing,
         cache,
         source: dir.display().to_string(),
+        lengths,
     })
 }

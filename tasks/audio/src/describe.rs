@@ -54,6 +54,7 @@ pub fn describe(s: &Summary<'_>) -> String {
             }
         )
     };
+    let short = short_clips(s.data, s.chunk.samples);
     let raised = match s.chunk.raised_from {
         Some(d) => format!(" (the dataset's {d} raised to fit the network's time pooling)"),
         None => String::new(),
@@ -68,7 +69,7 @@ pub fn describe(s: &Summary<'_>) -> String {
     format!(
         "audio: Harmonic CNN ({:?} network, {} channels, {} harmonics x {} bands, bw_Q {}, {} \
          parameters, {} outputs) on {} from {} ({} classes); train / valid / test {} / {} / {} \
-         clips, {skips}; chunks of {} samples{raised}, {} per clip at evaluation; batches of {}, \
+         clips, {skips}{short}; chunks of {} samples{raised}, {} per clip at evaluation; batches of {}, \
          {} per epoch; clip cache {} ({} decoded, {} read back); {} tensors, {invariant} \
          scale-invariant",
         cfg.variant,
@@ -97,4 +98,23 @@ pub fn describe(s: &Summary<'_>) -> String {
         cache.hits,
         params.len(),
     )
+}
+
+/// `"; N clip(s) shorter than a chunk of `samples` ..."` naming the first, or `""`: such clips are
+/// zero-padded at a seeded offset (the reference pads them), and the description says so.
+fn short_clips(data: &AudioData, samples: usize) -> String {
+    let mut short = data
+        .listing
+        .clips
+        .iter()
+        .zip(&data.lengths)
+        .filter(|(_, &n)| n < samples);
+    match short.next() {
+        None => String::new(),
+        Some((first, n)) => format!(
+            "; {} clip(s) shorter than a chunk, zero-padded (first: {}, {n} samples)",
+            1 + short.count(),
+            first.path.display()
+        ),
+    }
 }
