@@ -36,6 +36,7 @@ pub mod resample;
 pub mod speech_commands;
 pub mod stand_in;
 pub mod tags_timgm6mb;
+pub mod wav_out;
 
 #[cfg(test)]
 mod chunks_tests;

@@ -18,6 +18,7 @@ use crate::audio::dcase::DCASE_LISTS;
 use crate::audio::events_sonic_pi::mixer::{plan_clip, render_clip, Event, Sample};
 use crate::audio::events_sonic_pi::pools::split_pools;
 use crate::audio::events_sonic_pi::SonicPiSpec;
+use crate::audio::wav_out::write_wav16;
 use crate::error::{DatasetError, Result};
 use crate::fetch::sha256_file;
 use crate::loader::derived_rng;
@@ -58,7 +59,7 @@ pub fn write_tree(out: &Path, spec: &SonicPiSpec<'_>, samples: &[Sample]) -> Res
             let events = plan_clip(&mut rng, pool, samples, s);
             let audio = render_clip(&mut rng, &events, samples, s);
             let file = clip_file(k, j, seconds);
-            write_wav(&dir.join(format!("Y{file}")), s.rate, &audio)?;
+            write_wav16(&dir.join(format!("Y{file}")), s.rate, &audio)?;
             let labels: BTreeSet<usize> = events.iter().map(|e| e.class).collect();
             for &c in &labels {
                 list_text.push_str(&format!(
@@ -91,23 +92,6 @@ fn event_line(list: &str, file: &str, e: &Event, samples: &[Sample], spec: &Soni
         sec(e.offset),
         e.level_dbfs
     )
-}
-
-/// Writes `audio` (clamped to `[-1, 1]`) as a 16-bit PCM mono WAV with `hound`.
-pub fn write_wav(path: &Path, rate: u32, audio: &[f32]) -> Result<()> {
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: rate,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let err = |e: hound::Error| DatasetError::io(path, std::io::Error::other(e));
-    let mut w = hound::WavWriter::create(path, spec).map_err(err)?;
-    for &v in audio {
-        w.write_sample((v.clamp(-1.0, 1.0) * 32767.0).round() as i16)
-            .map_err(err)?;
-    }
-    w.finalize().map_err(err)
 }
 
 fn write_text(path: &Path, text: &str) -> Result<()> {

@@ -85,20 +85,3 @@ fn loudest_window(x: &[f32], len: usize) -> usize {
     }
     best.0
 }
-
-/// Writes `samples` as a 16-bit PCM mono WAV at `rate` Hz.
-pub fn write_wav16(path: &Path, rate: u32, samples: &[f32]) -> Result<()> {
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: rate,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let err = |e: hound::Error| DatasetError::io(path, std::io::Error::other(e));
-    let mut w = hound::WavWriter::create(path, spec).map_err(err)?;
-    for &s in samples {
-        let v = (f64::from(s) * 32768.0).round().clamp(-32768.0, 32767.0) as i16;
-        w.write_sample(v).map_err(err)?;
-    }
-    w.finalize().map_err(err)
-}

@@ -55,8 +55,9 @@ use crate::audio::AudioSplit;
 use crate::error::{DatasetError, Result};
 use crate::fetch::{build_dir, swap_in_folder, AptGet, DebDownloader, FetchOutcome};
 
+use crate::audio::wav_out::write_wav16;
 use asterisk::{fetch_recordings, RecordingsPackage, ASTERISK_SOUNDS};
-use clip::{prepare_clip, write_wav16, CLIP_FRAMES, CLIP_RATE, TRIM_DB};
+use clip::{prepare_clip, CLIP_FRAMES, CLIP_RATE, TRIM_DB};
 use espeak::{EspeakNg, ESPEAK_NG_VERSION};
 use manifest::{check_built, write_manifest, Counts, Settings};
 use voices::{voices, Voice, ACCENTS, TRAIN_VARIANTS, VALID_VARIANTS};

@@ -370,7 +370,9 @@ fn render_all(
                         let Some(c) = plan.get(i) else { break };
                         let path = audio.join(&c.path);
                         let r = render::render_clip(soundfont, &write_smf(&c.music), frames, &path)
-                            .and_then(|s| render::write_wav16(&path, &s))
+                            .and_then(|s| {
+                                crate::audio::wav_out::write_wav16(&path, DEFAULT_TARGET_RATE, &s)
+                            })
                             .and_then(|()| sha256_file(&path));
                         let failed = r.is_err();
                         done.push((i, r));

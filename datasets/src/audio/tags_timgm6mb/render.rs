@@ -87,20 +87,3 @@ pub fn render_clip(
     let gain = PEAK / peak;
     Ok(out.into_iter().map(|v| v * gain).collect())
 }
-
-/// Writes `samples` as a 16-bit PCM mono WAV at 16 kHz.
-pub fn write_wav16(path: &Path, samples: &[f32]) -> Result<()> {
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: DEFAULT_TARGET_RATE,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let err = |e: hound::Error| DatasetError::io(path, std::io::Error::other(e));
-    let mut w = hound::WavWriter::create(path, spec).map_err(err)?;
-    for &s in samples {
-        w.write_sample((s.clamp(-1.0, 1.0) * 32767.0).round() as i16)
-            .map_err(err)?;
-    }
-    w.finalize().map_err(err)
-}
