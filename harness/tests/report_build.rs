@@ -440,3 +440,103 @@ fn detection_runs_get_the_detections_figure_inline() {
         "{report}"
     );
 }
+
+const AUDIO_REPORT: &str = "benchmark = \"speech_commands\"\ntitle = \"Harmonic CNN on a keyword stand-in\"\nscale = \"embedded\"\nmetric = \"eval_accuracy\"\nhigher_is_better = true\npairs = [[\"adam\", \"adamp\"]]";
+
+/// A `filterbank.csv` as the audio task writes it: 2 harmonics x 3 bands, `bw_Q = q`.
+fn filterbank_csv(q: f64) -> String {
+    let mut out = String::from("harmonic,band,centre_hz,bandwidth_hz\n");
+    for k in 0..6 {
+        let f0 = 32.703197 * 2f64.powf((k % 3) as f64 / 2.0) * (k / 3 + 1) as f64;
+        let _ = writeln!(
+            out,
+            "{},{},{f0},{}",
+            k / 3 + 1,
+            k % 3,
+            (0.1079 * f0 + 24.7) / q
+        );
+    }
+    out
+}
+
+#[test]
+fn audio_runs_get_the_filterbank_figure_and_others_do_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    for (config, label, seed, report) in [
+        ("audio", "adam", 0, AUDIO_REPORT),
+        ("audio", "adamp", 0, AUDIO_REPORT),
+        ("audio", "adamp", 1, AUDIO_REPORT),
+        ("cls", "sgd", 0, CLS_REPORT),
+    ] {
+        write_run(
+            root,
+            &FakeRun {
+                config,
+                label,
+                seed,
+                report,
+                metric: if config == "audio" {
+                    "eval_accuracy"
+                } else {
+                    "eval_top1"
+                },
+                evals: [0.5, 0.6],
+                diverged: false,
+                incomplete: false,
+                toy_metrics: &[],
+            },
+        );
+    }
+    std::fs::write(
+        root.join("audio/adam/seed-0/filterbank.csv"),
+        filterbank_csv(1.01),
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("audio/adamp/seed-0/filterbank.csv"),
+        filterbank_csv(0.99),
+    )
+    .unwrap();
+    // A malformed file: reported, and only that run leaves the figure.
+    let bad = root.join("audio/adamp/seed-1/filterbank.csv");
+    std::fs::write(&bad, "harmonic,band,centre_hz,bandwidth_hz\n1,0,32.7\n").unwrap();
+
+    let summary = build_report(root).unwrap();
+    assert_eq!(summary.runs_loaded, 4);
+    assert!(summary.skipped.is_empty());
+    assert!(
+        summary
+            .warnings
+            .iter()
+            .any(|w| w.contains(&bad.display().to_string()) && w.contains("line 2")),
+        "{:?}",
+        summary.warnings
+    );
+    let png = root.join("audio/plots/filterbank.png");
+    let svg = root.join("audio/plots/filterbank.svg");
+    assert!(summary.plots.contains(&png) && summary.plots.contains(&svg));
+    assert_png(&png, (1600, 640));
+    assert!(std::fs::read_to_string(&svg)
+        .unwrap()
+        .contains("adamp (1 seed)"));
+    assert!(!root.join("cls/plots/filterbank.png").exists());
+    assert!(!root.join("cls/plots/filterbank.svg").exists());
+    assert!(root.join("cls/plots/figure2.png").exists());
+
+    let report = std::fs::read_to_string(root.join("report.md")).unwrap();
+    assert!(
+        report.contains(
+            "[filterbank](audio/plots/filterbank.png) ([svg](audio/plots/filterbank.svg))"
+        ),
+        "{report}"
+    );
+    assert!(
+        report.contains(
+            "![audio: learnt harmonic filterbank per optimizer](audio/plots/filterbank.png)"
+        ),
+        "{report}"
+    );
+    assert!(report.contains("The learnt harmonic filterbank at the end of training"));
+    assert_eq!(report.matches("filterbank.png").count(), 2, "{report}");
+}

@@ -12,6 +12,9 @@
 //!   label ([`recall`]);
 //! - detection (run folders holding `detections.json`): `detections` (PNG only), a few
 //!   validation images with the predicted boxes, one row per label ([`detections`]);
+//! - audio (run folders holding `filterbank.csv`): `filterbank`, the learnt harmonic
+//!   filterbank's bandwidth against centre frequency per label, beside the initial one
+//!   ([`filterbank`]);
 //! - toys (`benchmark = toy2d | toy3d`): ‖w‖ per run (2D, metric `w_norm`), the (psi, phi)
 //!   trajectories and r over steps (3D, metrics `psi`, `phi`, `r`).
 //!
@@ -21,6 +24,7 @@ pub mod aggregate;
 pub mod bars;
 pub mod curves;
 pub mod detections;
+pub mod filterbank;
 pub mod palette;
 pub mod recall;
 pub mod render;
@@ -213,6 +217,7 @@ pub fn plot_config(runs: &[RunData], plots_dir: &Path) -> Result<Vec<PathBuf>> {
     }
     written.extend(recall::recall_plot(runs, plots_dir)?);
     written.extend(detections::detections_plot(runs, plots_dir));
+    written.extend(filterbank::filterbank_plot(runs, plots_dir)?);
     match spec.benchmark.as_str() {
         "toy2d" => written.extend(toy::toy2d(runs, plots_dir)?),
         "toy3d" => written.extend(toy::toy3d(runs, plots_dir)?),

@@ -120,6 +120,7 @@ mod tests {
             status,
             summary,
             metrics: Default::default(),
+            filterbank: None,
         }
     }
 

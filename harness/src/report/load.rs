@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 
+use crate::plots::filterbank::{read_filterbank, Filter, FILTERBANK_FILE};
 pub use crate::record::read::{read_metrics, read_summary, Series, SummaryTable};
 
 /// How a run ended, from the `status` column of the last `summary.csv` row.
@@ -69,6 +70,9 @@ pub struct RunData {
     /// Run-level (`param = -`) and aggregate (`param = __all__`) rows of `metrics.csv`,
     /// keyed by (param, metric), x = step. Empty when metrics.csv is missing.
     pub metrics: BTreeMap<(String, String), Series>,
+    /// `filterbank.csv` (audio task: the learnt harmonic filterbank of the latest evaluation);
+    /// `None` when absent or malformed (a warning names the file).
+    pub filterbank: Option<Vec<Filter>>,
 }
 
 impl RunData {
@@ -222,7 +226,8 @@ pub fn read_report_spec(path: &Path, config_name: &str) -> Result<(ReportSpec, O
 
 /// Loads one run folder. Fails (the caller skips the run with a warning) when
 /// `config.resolved.toml` or `summary.csv` is missing or unreadable; a missing
-/// `metrics.csv` only costs the step-level curves (returned as a warning).
+/// `metrics.csv` only costs the step-level curves, a malformed `filterbank.csv` only the run's
+/// place in the filterbank figure (both returned as warnings).
 pub fn load_run(run: &RunDir) -> Result<(RunData, Vec<String>)> {
     let mut warnings = Vec::new();
     let (spec, git_revision) =
@@ -247,6 +252,20 @@ pub fn load_run(run: &RunDir) -> Result<(RunData, Vec<String>)> {
         ));
         BTreeMap::new()
     };
+    let filterbank_path = run.dir.join(FILTERBANK_FILE);
+    let filterbank = if filterbank_path.is_file() {
+        match read_filterbank(&filterbank_path) {
+            Ok(f) => Some(f),
+            Err(e) => {
+                warnings.push(format!(
+                    "{e:#}: this run is left out of the filterbank figure"
+                ));
+                None
+            }
+        }
+    } else {
+        None
+    };
     Ok((
         RunData {
             dir: run.dir.clone(),
@@ -258,6 +277,7 @@ pub fn load_run(run: &RunDir) -> Result<(RunData, Vec<String>)> {
             status,
             summary,
             metrics,
+            filterbank,
         },
         warnings,
     ))

@@ -9,8 +9,8 @@ use super::paper_match::PaperSelection;
 use super::paper_numbers::{benchmark_title, entries_for, PaperNumber, BENCHMARKS};
 use super::stats::{paired_difference, SeedStats};
 use super::{ConfigRuns, SkippedRun};
-use crate::plots::detections;
 use crate::plots::sweep::SweepPlot;
+use crate::plots::{detections, filterbank};
 
 /// A number as the report prints it: 4 decimals, or scientific for tiny/huge values.
 pub fn fmt_num(x: f64) -> String {
@@ -437,6 +437,21 @@ fn render_plot_links(out: &mut String, cfg: &ConfigRuns) {
             detections::SCORE_THRESHOLD,
             detections::MAX_BOXES,
             detections::shown_seeds(&cfg.runs)
+        );
+    }
+    if let Some(fig) = pngs
+        .iter()
+        .find(|p| p.file_stem().is_some_and(|s| s == filterbank::STEM))
+    {
+        let _ = writeln!(
+            out,
+            "![{}: learnt harmonic filterbank per optimizer]({})\n\n\
+             The learnt harmonic filterbank at the end of training: each filter's bandwidth \
+             against its centre frequency, one line per harmonic in each optimizer's colour (mean \
+             over completed seeds, thin lines per seed), beside the initial bandwidth \
+             `(0.1079·f + 24.7) / bw_Q` at `bw_Q = 1` (dashed) and, right, divided by it.\n",
+            cfg.name,
+            link(fig)
         );
     }
 }

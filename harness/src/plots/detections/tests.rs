@@ -37,6 +37,7 @@ fn run(root: &Path, label: &str, seed: u64) -> RunData {
         status: RunStatus::Completed,
         summary: SummaryTable::default(),
         metrics: Default::default(),
+        filterbank: None,
     }
 }
 
