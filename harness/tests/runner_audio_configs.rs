@@ -146,25 +146,6 @@ fn embedded_audio_configs_train_two_steps_in_their_layouts() {
     }
 }
 
-/// A CSV file without its wall-clock column and rows.
-fn without_time(path: &Path) -> String {
-    let text = std::fs::read_to_string(path).unwrap();
-    let mut lines = text.lines();
-    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
-    let time_col = header.iter().position(|h| *h == "time_s");
-    let mut out = vec![header.join(",")];
-    for line in lines.filter(|l| !l.contains(",time_s,")) {
-        let kept: Vec<&str> = line
-            .split(',')
-            .enumerate()
-            .filter(|(i, _)| Some(*i) != time_col)
-            .map(|(_, c)| c)
-            .collect();
-        out.push(kept.join(","));
-    }
-    out.join("\n")
-}
-
 #[test]
 fn an_audio_run_killed_mid_epoch_resumes_exactly() {
     let data = tempfile::tempdir().unwrap();
@@ -210,25 +191,15 @@ fn an_audio_run_killed_mid_epoch_resumes_exactly() {
     let (fa, fb) = (spec.folder(&a), spec.folder(&b));
     for file in ["metrics.csv", "summary.csv"] {
         assert_eq!(
-            without_time(&fa.join(file)),
-            without_time(&fb.join(file)),
+            common::without_time(&fa.join(file)),
+            common::without_time(&fb.join(file)),
             "{file} differs after resume"
         );
     }
-    let tensors = |f: &Path| {
-        let mut v: Vec<(String, Vec<f32>)> =
-            candle_core::safetensors::load(f.join("checkpoint/tensors.safetensors"), &Device::Cpu)
-                .unwrap()
-                .into_iter()
-                .map(|(k, t)| {
-                    let t = t.to_dtype(candle_core::DType::F32).unwrap();
-                    (k, t.flatten_all().unwrap().to_vec1().unwrap())
-                })
-                .collect();
-        v.sort_by(|x, y| x.0.cmp(&y.0));
-        v
-    };
-    let (ta, tb) = (tensors(&fa), tensors(&fb));
+    let (ta, tb) = (
+        common::checkpoint_tensors(&fa),
+        common::checkpoint_tensors(&fb),
+    );
     assert!(
         ta.iter()
             .any(|(k, _)| k.starts_with("buffer/") && k.contains("running_mean")),

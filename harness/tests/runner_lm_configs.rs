@@ -17,7 +17,6 @@ use adamp_datasets::testdata_wikitext::{write_tiny_wikitext, write_tiny_wikitext
 use adamp_datasets::wikitext::{open_wikitext, Vocab};
 use adamp_harness::config::{self, LoadOptions};
 use adamp_harness::train::{self, RunOptions, RunStatus};
-use candle_core::Device;
 
 /// The tiny corpus in `root/wikitext`.
 fn tiny(root: &Path) -> PathBuf {
@@ -175,25 +174,6 @@ fn paper_lm_configs_read_the_hub_parquet_from_a_local_cache() {
     }
 }
 
-/// A CSV file without its wall-clock column and rows.
-fn without_time(path: &Path) -> String {
-    let text = std::fs::read_to_string(path).unwrap();
-    let mut lines = text.lines();
-    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
-    let time_col = header.iter().position(|h| *h == "time_s");
-    let mut out = vec![header.join(",")];
-    for line in lines.filter(|l| !l.contains(",time_s,")) {
-        let kept: Vec<&str> = line
-            .split(',')
-            .enumerate()
-            .filter(|(i, _)| Some(*i) != time_col)
-            .map(|(_, c)| c)
-            .collect();
-        out.push(kept.join(","));
-    }
-    out.join("\n")
-}
-
 /// The weight-norm embedded config, AdamP, seed 1, on `dir`: 7 steps over a training stream of
 /// 3 segments of 8 (so the stream wraps after steps 3 and 6), memories of 12 rows (longer than
 /// a segment, so they hold two segments' outputs), dropout on, evaluations after steps 3 and 7.
@@ -260,25 +240,15 @@ fn a_language_model_run_killed_mid_stream_resumes_exactly() {
     assert_eq!(segments, [0.0, 1.0, 2.0, 0.0, 1.0, 2.0, 0.0]);
     for file in ["metrics.csv", "summary.csv"] {
         assert_eq!(
-            without_time(&fa.join(file)),
-            without_time(&fb.join(file)),
+            common::without_time(&fa.join(file)),
+            common::without_time(&fb.join(file)),
             "{file} differs after resume"
         );
     }
-    let tensors = |f: &Path| {
-        let mut v: Vec<(String, Vec<f32>)> =
-            candle_core::safetensors::load(f.join("checkpoint/tensors.safetensors"), &Device::Cpu)
-                .unwrap()
-                .into_iter()
-                .map(|(k, t)| {
-                    let t = t.to_dtype(candle_core::DType::F32).unwrap();
-                    (k, t.flatten_all().unwrap().to_vec1().unwrap())
-                })
-                .collect();
-        v.sort_by(|x, y| x.0.cmp(&y.0));
-        v
-    };
-    let (ta, tb) = (tensors(&fa), tensors(&fb));
+    let (ta, tb) = (
+        common::checkpoint_tensors(&fa),
+        common::checkpoint_tensors(&fb),
+    );
     assert!(
         ta.iter().any(|(k, _)| k == "buffer/mems.0"),
         "memories saved"

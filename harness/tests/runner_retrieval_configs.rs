@@ -218,25 +218,6 @@ fn bad_retrieval_input_is_refused_by_key_with_nothing_written() {
     refused(&config, &base(&[&with_ckpt]), "task.embedding_dim");
 }
 
-/// A CSV file without its wall-clock `time_s` column and rows.
-fn without_time(path: &Path) -> String {
-    let text = std::fs::read_to_string(path).unwrap();
-    let mut lines = text.lines();
-    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
-    let time_col = header.iter().position(|h| *h == "time_s");
-    let mut out = vec![header.join(",")];
-    for line in lines.filter(|l| !l.contains(",time_s,")) {
-        let kept: Vec<&str> = line
-            .split(',')
-            .enumerate()
-            .filter(|(i, _)| Some(*i) != time_col)
-            .map(|(_, c)| c)
-            .collect();
-        out.push(kept.join(","));
-    }
-    out.join("\n")
-}
-
 #[test]
 fn a_retrieval_run_killed_after_the_warm_up_resumes_exactly() {
     let data = tempfile::tempdir().unwrap();
@@ -283,23 +264,15 @@ fn a_retrieval_run_killed_after_the_warm_up_resumes_exactly() {
         let (fa, fb) = (spec.folder(&a), spec.folder(&b));
         for file in ["metrics.csv", "summary.csv"] {
             assert_eq!(
-                without_time(&fa.join(file)),
-                without_time(&fb.join(file)),
+                common::without_time(&fa.join(file)),
+                common::without_time(&fb.join(file)),
                 "{stem}: {file} differs after resume"
             );
         }
-        let tensors = |f: &Path| {
-            let mut v: Vec<(String, Vec<f32>)> = candle_core::safetensors::load(
-                f.join("checkpoint/tensors.safetensors"),
-                &Device::Cpu,
-            )
-            .unwrap()
-            .into_iter()
-            .map(|(k, t)| (k, t.flatten_all().unwrap().to_vec1().unwrap()))
-            .collect();
-            v.sort_by(|x, y| x.0.cmp(&y.0));
-            v
-        };
-        assert_eq!(tensors(&fa), tensors(&fb), "{stem}: parameters differ");
+        assert_eq!(
+            common::checkpoint_tensors(&fa),
+            common::checkpoint_tensors(&fb),
+            "{stem}: parameters differ"
+        );
     }
 }

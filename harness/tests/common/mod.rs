@@ -54,3 +54,40 @@ pub fn config_files(dir: &str, pick: impl Fn(&str) -> bool) -> Vec<PathBuf> {
 pub fn configs(dir: &str, prefix: &str) -> Vec<PathBuf> {
     config_files(dir, |name| name.starts_with(prefix))
 }
+
+/// A CSV file without its wall-clock column and rows.
+pub fn without_time(path: &Path) -> String {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let time_col = header.iter().position(|h| *h == "time_s");
+    let mut out = vec![header.join(",")];
+    for line in lines.filter(|l| !l.contains(",time_s,")) {
+        let kept: Vec<&str> = line
+            .split(',')
+            .enumerate()
+            .filter(|(i, _)| Some(*i) != time_col)
+            .map(|(_, c)| c)
+            .collect();
+        out.push(kept.join(","));
+    }
+    out.join("\n")
+}
+
+/// Every tensor of a run folder's checkpoint as `f32` values, sorted by name (resume tests
+/// compare a resumed run's with an uninterrupted one's).
+pub fn checkpoint_tensors(run_folder: &Path) -> Vec<(String, Vec<f32>)> {
+    let mut v: Vec<(String, Vec<f32>)> = candle_core::safetensors::load(
+        run_folder.join("checkpoint/tensors.safetensors"),
+        &candle_core::Device::Cpu,
+    )
+    .unwrap()
+    .into_iter()
+    .map(|(k, t)| {
+        let t = t.to_dtype(candle_core::DType::F32).unwrap();
+        (k, t.flatten_all().unwrap().to_vec1().unwrap())
+    })
+    .collect();
+    v.sort_by(|x, y| x.0.cmp(&y.0));
+    v
+}
