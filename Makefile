@@ -12,9 +12,12 @@ all: build
 build:
 	$(CARGO) build --release --workspace
 
-## The tests. Everything runs in release mode (training in debug is ~20x slower).
+## The tests. Everything runs in release mode (training in debug is ~20x slower). The second line
+## checks the fused GPU optimizer kernels on the CPU (`optim/src/gpu/emu.h`): against the fused CPU
+## step and, through the fixture tests, against torch.optim / adamp.
 test:
 	$(CARGO) test --workspace --release
+	$(CARGO) test --release -p adamp-optim --features gpu-emulator --test gpu_emulated --test parity
 
 ## `--launcher slurm` against a real one-node Slurm started (and stopped) for it: installs Debian's
 ## slurm-wlm when missing, so it runs as root (CI does).

@@ -1,5 +1,6 @@
 //! The step driver shared by all five optimizers: looks up gradients, validates dtypes and shapes,
-//! dispatches each parameter to the fused CPU kernels or the tensor-op path, and assembles the
+//! dispatches each parameter to the fused CPU kernels, the fused GPU kernels (CUDA parameters, or
+//! CPU parameters on the emulated GPU in tests) or the tensor-op path, and assembles the
 //! [`StepReport`]; also state save/load.
 
 use std::path::Path;
@@ -19,12 +20,40 @@ use crate::tensor_ops;
 /// How an optimizer computes its step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum StepBackend {
-    /// Fused in-place kernels over the parameter's CPU storage (one or two passes per parameter,
-    /// threaded with rayon). Parameters on other devices use [`StepBackend::TensorOps`].
+    /// Fused in-place kernels: over the parameter's CPU storage (one or two passes per parameter,
+    /// threaded with rayon), and on CUDA (feature `cuda`) the fused kernels of `gpu/kernels.cu`,
+    /// all parameters of a dtype in one launch per kernel. Parameters on other devices (Metal) use
+    /// [`StepBackend::TensorOps`].
     #[default]
     Fused,
-    /// Device-agnostic Candle tensor ops (what CUDA/Metal parameters always use).
+    /// Device-agnostic Candle tensor ops, on every device.
     TensorOps,
+    /// CPU parameters stepped by the GPU kernels run on the host (feature `gpu-emulator`; see
+    /// `gpu/emulated.rs`): the GPU path checked without a GPU. Other devices use tensor ops.
+    #[cfg(feature = "gpu-emulator")]
+    GpuEmulated,
+}
+
+/// Where one parameter's step runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Route {
+    FusedCpu,
+    TensorOps,
+    #[cfg(feature = "cuda")]
+    Cuda,
+    #[cfg(feature = "gpu-emulator")]
+    Emulated,
+}
+
+fn path_of(backend: StepBackend, device: &candle_core::Device) -> Route {
+    match backend {
+        StepBackend::Fused if device.is_cpu() => Route::FusedCpu,
+        #[cfg(feature = "cuda")]
+        StepBackend::Fused if device.is_cuda() => Route::Cuda,
+        #[cfg(feature = "gpu-emulator")]
+        StepBackend::GpuEmulated if device.is_cpu() => Route::Emulated,
+        _ => Route::TensorOps,
+    }
 }
 
 /// The common machinery behind every optimizer in this crate.
@@ -37,6 +66,13 @@ pub(crate) struct Engine {
     pub params: ParamList,
     pub states: Vec<ParamState>,
     pub backend: StepBackend,
+    /// Whether steps compute the per-parameter statistics (`Optimizer::set_stats`). The CPU
+    /// paths always do (they cost next to nothing there); the GPU path skips them when off.
+    pub stats: bool,
+    #[cfg(feature = "cuda")]
+    pub cuda_scratch: crate::gpu::cuda::CudaScratch,
+    #[cfg(feature = "gpu-emulator")]
+    pub emulated_scratch: crate::gpu::plan::Scratch<Vec<u64>>,
 }
 
 impl Engine {
@@ -72,6 +108,11 @@ impl Engine {
             params,
             states,
             backend: StepBackend::Fused,
+            stats: true,
+            #[cfg(feature = "cuda")]
+            cuda_scratch: Default::default(),
+            #[cfg(feature = "gpu-emulator")]
+            emulated_scratch: Default::default(),
         })
     }
 
@@ -114,35 +155,83 @@ impl Engine {
                 wd: group.weight_decay.unwrap_or(self.weight_decay),
                 t: st.step + 1,
             };
-            let fused = self.backend == StepBackend::Fused && p.var.device().is_cpu();
-            jobs.push((i, p, g, st, ctx, fused));
+            let path = path_of(self.backend, p.var.device());
+            jobs.push((i, p, g, st, ctx, path));
         }
         let algo = self.algo;
-        let run = |(i, p, g, st, ctx, fused): (
-            usize,
-            &Param,
-            &candle_core::Tensor,
-            &mut ParamState,
-            StepCtx,
-            bool,
-        )| {
-            let out = if fused {
+        let run = |(i, p, g, st, ctx, path): Job<'_>| {
+            let out = if path == Route::FusedCpu {
                 fused::step_param(&algo, ctx, &p.name, &p.var, g, st)
             } else {
                 tensor_ops::step_param(&algo, ctx, &p.var, g, st)
             };
             out.map(|o| (i, o))
         };
-        let (fused_jobs, tensor_jobs): (Vec<_>, Vec<_>) = jobs.into_iter().partition(|j| j.5);
-        let mut outcomes: Vec<(usize, Outcome)> =
-            fused_jobs.into_par_iter().map(run).collect::<Result<_>>()?;
-        for j in tensor_jobs {
-            outcomes.push(run(j)?);
+        let mut by_path: Vec<(Route, Vec<Job<'_>>)> = Vec::new();
+        for j in jobs {
+            match by_path.iter_mut().find(|(p, _)| *p == j.5) {
+                Some((_, v)) => v.push(j),
+                None => by_path.push((j.5, vec![j])),
+            }
+        }
+        let mut outcomes: Vec<(usize, Outcome)> = Vec::new();
+        for (path, jobs) in by_path {
+            match path {
+                Route::FusedCpu => {
+                    outcomes.extend(jobs.into_par_iter().map(run).collect::<Result<Vec<_>>>()?)
+                }
+                Route::TensorOps => {
+                    for j in jobs {
+                        outcomes.push(run(j)?);
+                    }
+                }
+                #[cfg(feature = "cuda")]
+                Route::Cuda => {
+                    let idx: Vec<usize> = jobs.iter().map(|j| j.0).collect();
+                    let batch = jobs
+                        .into_iter()
+                        .map(|(_, p, g, st, ctx, _)| crate::gpu::cuda::Job {
+                            var: &p.var,
+                            grad: g,
+                            state: st,
+                            ctx,
+                        })
+                        .collect();
+                    let done = crate::gpu::cuda::step_batch(
+                        &algo,
+                        batch,
+                        self.stats,
+                        &mut self.cuda_scratch,
+                    )?;
+                    outcomes.extend(idx.into_iter().zip(done));
+                }
+                #[cfg(feature = "gpu-emulator")]
+                Route::Emulated => {
+                    let idx: Vec<usize> = jobs.iter().map(|j| j.0).collect();
+                    let batch = jobs
+                        .into_iter()
+                        .map(|(_, p, g, st, ctx, _)| crate::gpu::emulated::Job {
+                            var: &p.var,
+                            grad: g,
+                            state: st,
+                            ctx,
+                        })
+                        .collect();
+                    let done = crate::gpu::emulated::step_batch(
+                        &algo,
+                        batch,
+                        self.stats,
+                        &mut self.emulated_scratch,
+                    )?;
+                    outcomes.extend(idx.into_iter().zip(done));
+                }
+            }
         }
         outcomes.sort_by_key(|(i, _)| *i);
         for (i, o) in outcomes {
             match o {
                 Outcome::Updated(s) => report.params.push((i, s)),
+                Outcome::UpdatedWithoutStats => report.unrecorded.push(i),
                 Outcome::NonFinite => report
                     .nonfinite_grads
                     .push(self.params.params()[i].name.clone()),
@@ -171,6 +260,16 @@ impl Engine {
         Ok(())
     }
 }
+
+/// One validated parameter step: index, parameter, gradient, state, scalars, where it runs.
+type Job<'a> = (
+    usize,
+    &'a Param,
+    &'a candle_core::Tensor,
+    &'a mut ParamState,
+    StepCtx,
+    Route,
+);
 
 fn check_dtype(p: &Param) -> Result<()> {
     match p.var.dtype() {

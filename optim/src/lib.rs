@@ -4,9 +4,10 @@
 //! "AdamP: Slowing Down the Slowdown for Momentum Optimizers on Scale-invariant Weights", ICLR 2021),
 //! numerically identical to `torch.optim` and to the reference package `adamp` 0.3.0.
 //!
-//! On CPU every step runs fused in-place kernels over the parameters' storage (`fused/`); on other
-//! devices (and on CPU with [`StepBackend::TensorOps`]) the same update runs as Candle tensor ops
-//! (`tensor_ops.rs`). With the feature `candle-nn`, every optimizer also implements
+//! On CPU every step runs fused in-place kernels over the parameters' storage (`fused/`); on CUDA
+//! (feature `cuda`) fused GPU kernels update all parameters of a dtype in a few launches per step
+//! (`gpu/`); on other devices (and anywhere with [`StepBackend::TensorOps`]) the same update runs
+//! as Candle tensor ops (`tensor_ops.rs`). With the feature `candle-nn`, every optimizer also implements
 //! `candle_nn::Optimizer`.
 
 mod adam;
@@ -20,6 +21,8 @@ mod config_serde;
 mod engine;
 pub mod error;
 mod fused;
+#[cfg(any(feature = "cuda", feature = "gpu-emulator"))]
+mod gpu;
 mod hyper;
 mod macros;
 pub mod optimizer;

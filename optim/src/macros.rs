@@ -11,14 +11,13 @@ macro_rules! impl_optimizer {
                 &self.config
             }
 
-            /// Which step implementation is used for CPU parameters (default: fused).
+            /// Which step implementation is used (default: fused).
             pub fn backend(&self) -> $crate::engine::StepBackend {
                 self.engine.backend
             }
 
-            /// Choose the step implementation for CPU parameters; non-CPU parameters always use
-            /// tensor ops. Both give the same numbers (tested), so this is for testing and
-            /// benchmarking. State carries over.
+            /// Choose the step implementation (see [`crate::StepBackend`]). All give the same
+            /// numbers (tested), so this is for testing and benchmarking. State carries over.
             pub fn set_backend(&mut self, backend: $crate::engine::StepBackend) {
                 self.engine.backend = backend;
             }
@@ -48,6 +47,9 @@ macro_rules! impl_optimizer {
             }
             fn load_state(&mut self, path: &std::path::Path) -> $crate::error::Result<()> {
                 self.engine.load(path)
+            }
+            fn set_stats(&mut self, on: bool) {
+                self.engine.stats = on;
             }
         }
 

@@ -64,6 +64,9 @@ pub struct StepReport {
     pub nonfinite_grads: Vec<String>,
     /// Names of parameters that had no gradient and were skipped (as the reference does).
     pub skipped: Vec<String>,
+    /// Parameters updated without statistics, as indices into `ParamList::params()`: the GPU
+    /// path skips them on steps where [`Optimizer::set_stats`] turned them off.
+    pub unrecorded: Vec<usize>,
 }
 
 /// The interface every optimizer in this crate implements.
@@ -91,4 +94,12 @@ pub trait Optimizer {
     /// Load a state saved by [`Optimizer::save_state`]; errors name any parameter that is missing
     /// or mis-shaped.
     fn load_state(&mut self, path: &Path) -> Result<()>;
+
+    /// Whether the following steps compute the per-parameter statistics of [`StepReport::params`]
+    /// (default on). A training loop turns them off on the steps it does not log: the fused GPU
+    /// path then neither computes nor reads them back (parameters it updated are listed in
+    /// [`StepReport::unrecorded`]); the CPU paths compute them anyway, at almost no cost.
+    fn set_stats(&mut self, on: bool) {
+        let _ = on;
+    }
 }

@@ -124,7 +124,12 @@ fn view_name(view: ProjectionView) -> &'static str {
 /// Run one fixture case through the Rust optimizer, with both step backends.
 fn run_case(case: &str) {
     let fx = Fixture::load(case);
-    for backend in [StepBackend::Fused, StepBackend::TensorOps] {
+    #[allow(unused_mut)]
+    let mut backends = vec![StepBackend::Fused, StepBackend::TensorOps];
+    // The GPU kernels, run on the host (`gpu/emulated.rs`).
+    #[cfg(feature = "gpu-emulator")]
+    backends.push(StepBackend::GpuEmulated);
+    for backend in backends {
         run_case_with(&fx, backend);
     }
 }

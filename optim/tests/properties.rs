@@ -8,6 +8,9 @@
 //!   does not fire, SGDP/AdamP step exactly like SGD/Adam.
 //! * The structural metadata (`followed_by_norm`) agrees with the cosine test on a real
 //!   conv -> BN network trained with Candle's autograd.
+//!
+//! The optimizer properties run on the device `ADAMP_TEST_DEVICE` names (as the fixture tests:
+//! `cuda` checks the fused GPU step); the network-level checks stay on the CPU.
 
 mod common;
 
@@ -145,6 +148,7 @@ fn synthetic_params(seed: u64) -> ParamList {
             } else {
                 rng.tensor(s.shape, 0.3, DType::F64)
             };
+            let t = t.to_device(&common::test_device()).unwrap();
             Param {
                 name: s.name.to_string(),
                 var: Var::from_tensor(&t).unwrap(),
@@ -428,7 +432,7 @@ fn sgdp_dampens_the_first_step_unlike_sgd() {
     // the first gradient: buf_1 = g_1. Both then apply buf = mu buf + (1 - dampening) g.
     let (lr, mu, damp) = (0.1, 0.9, 0.5);
     let make_list = || {
-        let t = Tensor::new(&[1.0f64, -2.0, 0.5], &candle_core::Device::Cpu).unwrap();
+        let t = Tensor::new(&[1.0f64, -2.0, 0.5], &common::test_device()).unwrap();
         ParamList::new(vec![Param {
             name: "bias".into(),
             var: Var::from_tensor(&t).unwrap(),

@@ -170,8 +170,10 @@ impl Recorder {
         }
     }
 
-    /// Record one step. Accumulates the epoch's loss and effective step every step; writes rows
-    /// only when `log` is true (every `log_every` steps, and the last step).
+    /// Record one step. Accumulates the epoch's loss every step and the effective step on every
+    /// step whose reports carry statistics (every step on the CPU; on the GPU, where the loop
+    /// turns statistics off between logged steps, the logged ones); writes rows only when `log`
+    /// is true (every `log_every` steps, and the last step).
     #[allow(clippy::too_many_arguments)]
     pub fn record_step(
         &mut self,

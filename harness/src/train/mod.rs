@@ -285,13 +285,17 @@ impl Running {
                 task.begin_epoch(index.epoch)?;
             }
             let lr = plan.lr(spec, step);
+            let ends_epoch = plan.ends_epoch(step);
+            let log = step % log_every == 0 || ends_epoch;
             for opt in optimizers.optimizers_mut() {
                 opt.set_learning_rate(lr);
+                // Statistics only where they are recorded: the GPU step then skips computing and
+                // reading them back (the CPU steps compute them anyway).
+                opt.set_stats(log);
             }
             let output: StepOutput = task.train_step(index, optimizers)?;
             let reports = optimizers.take_reports();
             let epoch = index.epoch as u64;
-            let ends_epoch = plan.ends_epoch(step);
             if let Some(detail) = step_divergence(&output, &reports) {
                 let elapsed = self.elapsed();
                 self.recorder
@@ -302,7 +306,6 @@ impl Running {
                 bar.finish_and_clear();
                 return Ok(End::Diverged { step, detail });
             }
-            let log = step % log_every == 0 || ends_epoch;
             let elapsed = self.elapsed();
             self.recorder
                 .record_step(step, epoch, &output, lr, elapsed, &reports, log);

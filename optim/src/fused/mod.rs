@@ -47,6 +47,8 @@ pub(crate) enum Outcome {
     Updated(ParamStepStats),
     /// The gradient held NaN/Inf; weights and state untouched.
     NonFinite,
+    /// Updated without computing the statistics (the GPU path on a step that is not logged).
+    UpdatedWithoutStats,
 }
 
 /// Run one fused step on a CPU parameter.
