@@ -3,8 +3,11 @@
 //! whole ResNet-20 training-mode forward/backward. Compiled only with the `cuda` feature; without
 //! a CUDA device every test prints `skipped: no CUDA device (<error>)` and passes.
 //!
-//! cuDNN runs with TF32 math off ([`ops::cuda::set_allow_tf32`]) so f32 results agree to ~1e-5
-//! relative; one test checks the TF32 default at a TF32 tolerance.
+//! cuDNN runs with TF32 math off ([`ops::cuda::set_allow_tf32`]), so results agree to f32
+//! rounding up to the summation order (cuDNN may pick Winograd or FFT algorithms: 1e-4 of the
+//! largest value); one test checks the TF32 default at a TF32 tolerance. Differences are measured
+//! as the largest absolute difference over the largest reference value, so an indexing error
+//! (an O(1) difference) cannot pass.
 #![cfg(feature = "cuda")]
 
 mod common;
@@ -95,9 +98,9 @@ fn cudnn_conv_matches_cpu_forward_and_gradients() {
         let (yg, dxg, dwg) = conv_run(&dev, (&x, &wt, &r), geo);
         let case = format!("case {i} {:?}", cases[i]);
         assert_eq!(yg.dims(), yc.dims(), "{case}");
-        assert_close(&format!("{case} y"), &yg, &yc, 1e-5);
-        assert_close(&format!("{case} dx"), &dxg, &dxc, 1e-5);
-        assert_close(&format!("{case} dw"), &dwg, &dwc, 1e-5);
+        assert_close(&format!("{case} y"), &yg, &yc, 1e-4);
+        assert_close(&format!("{case} dx"), &dxg, &dxc, 1e-4);
+        assert_close(&format!("{case} dw"), &dwg, &dwc, 1e-4);
     }
 }
 
@@ -161,9 +164,11 @@ fn cuda_batch_norm_matches_cpu_with_statistics_and_gradients() {
         };
         let (yc, mc, vc, gc) = run(&Device::Cpu);
         let (yg, mg, vg, gg) = run(&dev);
-        assert_close(&format!("{case} y"), &yg, &yc, 1e-5);
+        // With the large mean, `x * scale + shift` cancels ~7 bits on both devices alike.
+        let tol = if offset == 0.0 { 1e-5 } else { 1e-4 };
+        assert_close(&format!("{case} y"), &yg, &yc, tol);
         assert_close(&format!("{case} mean"), &mg, &mc, 1e-6);
-        assert_close(&format!("{case} var"), &vg, &vc, 1e-5);
+        assert_close(&format!("{case} var"), &vg, &vc, tol);
         for (name, (a, b)) in ["dx", "dgamma", "dbeta"].iter().zip(gg.iter().zip(&gc)) {
             assert_close(&format!("{case} {name}"), a, b, 1e-4);
         }
@@ -232,11 +237,12 @@ fn resnet20_training_step_on_cuda_matches_cpu() {
     };
     let (lc, gc, bc) = run(&Device::Cpu);
     let (lg, gg, bg) = run(&dev);
-    assert_close("logits", &lg, &lc, 1e-4);
+    // 20 layers of f32 rounding differences (and the odd ReLU gate flipped by them).
+    assert_close("logits", &lg, &lc, 1e-3);
     for ((name, a), (_, b)) in gg.iter().zip(&gc) {
-        assert_close(&format!("grad {name}"), a, b, 1e-3);
+        assert_close(&format!("grad {name}"), a, b, 1e-2);
     }
     for ((name, a), (_, b)) in bg.iter().zip(&bc) {
-        assert_close(&format!("buffer {name}"), a, b, 1e-5);
+        assert_close(&format!("buffer {name}"), a, b, 1e-4);
     }
 }
