@@ -12,6 +12,8 @@
 
 mod common;
 
+use std::sync::{Mutex, MutexGuard};
+
 use adamp_models::{build_with, ops, LayerImpl, ModelConfig, ModelKind};
 use candle_core::{Device, Tensor, Var};
 use common::{labels, tensor};
@@ -25,6 +27,14 @@ fn cuda() -> Option<Device> {
             None
         }
     }
+}
+
+/// Holds the process-wide TF32 switch at `on` for one test (tests run on parallel threads).
+fn tf32(on: bool) -> MutexGuard<'static, ()> {
+    static LOCK: Mutex<()> = Mutex::new(());
+    let guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    ops::cuda::set_allow_tf32(on);
+    guard
 }
 
 /// Max |a - b| over max |b| (b the CPU reference).
@@ -72,7 +82,7 @@ fn conv_run(
 #[test]
 fn cudnn_conv_matches_cpu_forward_and_gradients() {
     let Some(dev) = cuda() else { return };
-    ops::cuda::set_allow_tf32(false);
+    let _tf32 = tf32(false);
     // (n, c_in, h, w, c_out, k, stride, pad, dilation, groups): 3x3 same, stride 2, 1x1 (also
     // strided, the ResNet downsample), depthwise (MobileNetV2) plain and strided, grouped with
     // dilation, the 7x7/2 ImageNet stem, odd sizes.
@@ -107,13 +117,12 @@ fn cudnn_conv_matches_cpu_forward_and_gradients() {
 #[test]
 fn cudnn_conv_with_tf32_stays_within_tf32_precision() {
     let Some(dev) = cuda() else { return };
-    ops::cuda::set_allow_tf32(true);
+    let _tf32 = tf32(true);
     let x = tensor(&[4, 32, 14, 14], 1);
     let w = tensor(&[64, 32, 3, 3], 2);
     let r = tensor(&[4, 64, 14, 14], 3);
     let (yc, dxc, dwc) = conv_run(&Device::Cpu, (&x, &w, &r), (1, 1, 1, 1));
     let (yg, dxg, dwg) = conv_run(&dev, (&x, &w, &r), (1, 1, 1, 1));
-    ops::cuda::set_allow_tf32(false);
     // TF32 keeps 10 mantissa bits: ~1e-3 relative per product, less after summation.
     assert_close("tf32 y", &yg, &yc, 5e-3);
     assert_close("tf32 dx", &dxg, &dxc, 5e-3);
@@ -207,7 +216,7 @@ fn cuda_add_relu_matches_cpu() {
 #[test]
 fn resnet20_training_step_on_cuda_matches_cpu() {
     let Some(dev) = cuda() else { return };
-    ops::cuda::set_allow_tf32(false);
+    let _tf32 = tf32(false);
     let cfg = ModelConfig {
         kind: ModelKind::ResNet20,
         in_channels: 3,
