@@ -24,8 +24,9 @@ use crate::weights::Weights;
 )]
 #[serde(rename_all = "snake_case")]
 pub enum LayerImpl {
-    /// This crate's CPU kernels (`crate::ops`) for f32 tensors on the CPU; Candle's built-in ops
-    /// on CUDA/Metal. The default.
+    /// This crate's CPU kernels (`crate::ops`) for f32 tensors on the CPU; with the `cuda`
+    /// feature, cuDNN convolutions and this crate's BatchNorm / residual-add kernels for f32 CUDA
+    /// tensors (`crate::ops::cuda`); Candle's built-in ops otherwise. The default.
     #[default]
     Fast,
     /// Candle's built-in ops everywhere (the reference the fast kernels are tested against).

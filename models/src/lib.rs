@@ -62,8 +62,11 @@
 //!   optional weight normalisation) with the reference's parameter names.
 //!
 //! ## Devices
-//! On CPU with f32 tensors the layers use [`ops`]; on CUDA/Metal (features `cuda` / `metal`)
-//! they use Candle's built-in ops, so the same model code runs on a GPU.
+//! On CPU with f32 tensors the layers use [`ops`]. With the `cuda` feature, f32 CUDA tensors go
+//! to [`ops::cuda`]: convolutions on cuDNN (forward, input and weight gradients) and training-mode
+//! BatchNorm(+ReLU/ReLU6) and residual `relu(a + b)` on this crate's PTX kernels; the other ops
+//! (pooling, linear, loss) and Metal (feature `metal`) use Candle's built-in ops, so the same model
+//! code runs on a GPU. [`LayerImpl::Candle`] keeps Candle's ops everywhere.
 
 pub mod alloc;
 pub mod audio;

@@ -7,7 +7,7 @@
 
 use candle_core::{DType, Tensor};
 
-use super::use_fast;
+use super::{use_cuda, use_fast};
 use crate::builder::LayerImpl;
 use crate::error::Result;
 use crate::ops;
@@ -45,6 +45,9 @@ pub fn add_relu(layer: &str, a: &Tensor, b: &Tensor, imp: LayerImpl) -> Result<T
     }
     if use_fast(imp, a) {
         return Ok(ops::add_relu(a, b)?);
+    }
+    if use_cuda(imp, a) {
+        return Ok(ops::cuda::add_relu(a, b)?);
     }
     relu(&(a + b)?, imp)
 }

@@ -6,7 +6,7 @@
 use adamp_optim::{ParamKind, ParamMeta};
 use candle_core::{Tensor, Var};
 
-use super::use_fast;
+use super::{use_cuda, use_fast};
 use crate::builder::{LayerImpl, ParamBuilder};
 use crate::error::{shape_err, Result};
 use crate::init::Init;
@@ -124,6 +124,8 @@ impl BatchNorm2d {
                 Tensor::from_vec(st.mean, c, dev)?,
                 Tensor::from_vec(st.var, c, dev)?,
             )
+        } else if use_cuda(self.imp, x) {
+            ops::cuda::batch_norm_train(x, &self.weight, &self.bias, self.eps, act)?
         } else {
             let axes: &[usize] = if dims.len() == 4 { &[0, 2, 3] } else { &[0] };
             let mean = x.mean_keepdim(axes)?;

@@ -3,7 +3,7 @@
 use adamp_optim::{ParamKind, ParamMeta};
 use candle_core::Tensor;
 
-use super::{dims4, use_fast};
+use super::{dims4, use_cuda, use_fast};
 use crate::builder::{LayerImpl, ParamBuilder};
 use crate::error::{shape_err, Result};
 use crate::init::Init;
@@ -186,6 +186,8 @@ impl Conv2d {
         let c = &self.cfg;
         let y = if use_fast(self.imp, x) {
             ops::conv2d(x, &self.weight, c.stride, c.padding, c.dilation, c.groups)?
+        } else if use_cuda(self.imp, x) {
+            ops::cuda::conv2d(x, &self.weight, c.stride, c.padding, c.dilation, c.groups)?
         } else {
             x.conv2d(&self.weight, c.padding, c.stride, c.dilation, c.groups)?
         };

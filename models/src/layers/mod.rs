@@ -1,6 +1,7 @@
 //! Layers with named parameters: each is built from a [`crate::ParamBuilder`] (which records its
 //! parameters and buffers) and runs on this crate's CPU kernels ([`crate::ops`]) for f32 CPU
-//! tensors under [`LayerImpl::Fast`], or on Candle's built-in ops otherwise.
+//! tensors under [`LayerImpl::Fast`] (with the `cuda` feature, on cuDNN and this crate's CUDA
+//! kernels for f32 CUDA tensors, [`crate::ops::cuda`]), or on Candle's built-in ops otherwise.
 
 pub mod activation;
 pub mod batch_norm;
@@ -28,6 +29,16 @@ pub(crate) fn use_fast(imp: LayerImpl, x: &Tensor) -> bool {
         LayerImpl::Fast => x.device().is_cpu() && x.dtype() == DType::F32,
         LayerImpl::Candle => false,
     }
+}
+
+/// Whether this crate's CUDA path ([`crate::ops::cuda`]: cuDNN convolutions, fused BatchNorm and
+/// residual-add kernels) applies to `x` under `imp`: f32 tensors on a CUDA device in a build with
+/// the `cuda` feature.
+pub(crate) fn use_cuda(imp: LayerImpl, x: &Tensor) -> bool {
+    cfg!(feature = "cuda")
+        && imp == LayerImpl::Fast
+        && x.device().is_cuda()
+        && x.dtype() == DType::F32
 }
 
 /// `[n, c, h, w]` of a 4-D tensor, or a shape error naming `layer`.

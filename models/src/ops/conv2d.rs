@@ -15,7 +15,7 @@ use super::util::{f32_slice, matmul, new_filled, threads, with_f32, with_scratch
 use super::{depthwise, direct3x3};
 
 /// The full geometry of one convolution call (square stride/padding/dilation, like Candle's).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Conv2dGeometry {
     /// Batch size.
     pub n: usize,

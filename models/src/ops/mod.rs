@@ -1,7 +1,9 @@
 //! Fast CPU kernels for the layers, as Candle custom ops with backward passes.
 //!
 //! Each op runs on contiguous f32 CPU tensors; the layers in [`crate::layers`] only call them for
-//! f32 tensors on the CPU and use Candle's built-in ops otherwise (CUDA, Metal, other dtypes).
+//! f32 tensors on the CPU. With the `cuda` feature, f32 CUDA tensors go to [`cuda`] (cuDNN
+//! convolutions, fused BatchNorm and residual-add kernels); everything else (Metal, other dtypes,
+//! the remaining ops on CUDA) uses Candle's built-in ops.
 //! Every op is tested against Candle's built-in op (forward, and backward through Candle's
 //! autograd) and against finite differences in `models/tests/ops_*.rs`.
 //!
@@ -12,6 +14,7 @@
 pub mod activation;
 pub mod batch_norm;
 pub mod conv2d;
+pub mod cuda;
 pub mod depthwise;
 mod direct3x3;
 pub mod im2col;
