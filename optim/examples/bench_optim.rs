@@ -712,7 +712,7 @@ fn main() -> anyhow_free::Result {
         };
         let summary = serde_json::json!({
             "device": device_name,
-            "copy_gb_per_s": bw / 1e9,
+            "bandwidth_gb_per_s": bw / 1e9,
             "torch_copy_gb_per_s": torch_copy_gb_per_s,
             "floor_ms_adam": floor(7),
             "floor_ms_sgd": floor(5),

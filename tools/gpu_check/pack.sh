@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Build the CUDA-featured binaries here and pack them for a GPU machine that has the NVIDIA driver
 # and PyTorch's CUDA wheels but no Rust: the `adamp` CLI, the optimizer parity and property test
-# binaries, `bench_optim` and `bench_train`. Needs the CUDA build setup of the README's "GPU
+# binaries, `bench_optim` and the GPU training benchmark (`bench_train_gpu`, where this checkout has
+# it, else `bench_train`). Needs the CUDA build setup of the README's "GPU
 # builds" section (PATH with nvcc, CUDA_ROOT, CUDA_COMPUTE_CAP, and the stub libcuda.so on
 # LIBRARY_PATH; tools/gpu_check/cuda_root.sh makes it).
 #
@@ -21,7 +22,11 @@ trap 'rm -rf "$stage"' EXIT
 
 cargo build --release -p adamp-harness --features cuda
 cargo build --release -p adamp-optim --features cuda,candle-nn --example bench_optim
-cargo build --release -p adamp-models --features cuda --example bench_train
+# The GPU training benchmark: bench_train_gpu (ResNet-18 224 px / ResNet-20 32 px on CUDA, against
+# PyTorch on the same GPU); checkouts without it pack the CPU bench_train instead.
+train=bench_train_gpu
+[ -e models/examples/bench_train_gpu.rs ] || train=bench_train
+cargo build --release -p adamp-models --features cuda --example "$train"
 cargo test --release -p adamp-optim --features cuda,candle-nn --no-run --message-format=json \
     --test parity --test properties >"$stage/build.json"
 python3 - "$stage/build.json" "$stage" <<'PY'
@@ -31,8 +36,8 @@ for line in open(sys.argv[1]):
     if m.get("reason") == "compiler-artifact" and m.get("executable") and m["target"]["name"] in ("parity", "properties"):
         shutil.copy(m["executable"], f"{sys.argv[2]}/{m['target']['name']}")
 PY
-bins=(adamp bench_optim bench_train parity properties)
-cp "$target/release/adamp" "$target/release/examples/bench_optim" "$target/release/examples/bench_train" "$stage/"
+bins=(adamp bench_optim "$train" parity properties)
+cp "$target/release/adamp" "$target/release/examples/bench_optim" "$target/release/examples/$train" "$stage/"
 for b in "${bins[@]}"; do
     [ -x "$stage/$b" ] || { echo "pack.sh: $b was not built" >&2; exit 1; }
     strip "$stage/$b"

@@ -10,7 +10,7 @@
 #   1. the optimizer parity and property tests on the GPU (ADAMP_TEST_DEVICE=cuda);
 #   2. bench_optim --device cuda: our optimizers against torch.optim (fused, foreach) and adamp
 #      on this GPU, and against the floor from its copy bandwidth;
-#   3. bench_train --device cuda: images/s of a whole training step, ResNet-18 (224 px) and
+#   3. bench_train_gpu --device cuda: images/s of a whole training step, ResNet-18 (224 px) and
 #      ResNet-20 (32 px) at batch 128, ours against PyTorch on this GPU;
 #   4. a CUDA device that does not exist (cuda:N, N = the GPU count): the error a user gets, and
 #      that nothing is written;
@@ -126,10 +126,19 @@ else
     note bench_optim "skipped (budget)"
 fi
 
-stamp "3. bench_train --device cuda (ResNet-18 224 px, ResNet-20 32 px, batch 128)"
+stamp "3. training throughput on cuda (ResNet-18 224 px, ResNet-20 32 px, batch 128), ours and PyTorch"
 if enough 30; then
-    timeout "$(limit 100)" "$bin/bench_train" --device cuda --models resnet18,resnet20 --batch 128 \
-        --no-candle --warmup 2 --iters 10 --out "$out/train_cuda.csv" 2>&1 | grep -v '^    ' | tail -30
+    if [ -x "$bin/bench_train_gpu" ]; then
+        # Our layers (cuDNN convolutions, fused BatchNorm) and PyTorch, each with PyTorch's
+        # default TF32 setting for convolutions; GPU_CHECK_TRAIN_ARGS=--no-tf32 forbids it.
+        # shellcheck disable=SC2086
+        timeout "$(limit 120)" "$bin/bench_train_gpu" --device cuda --models resnet18,resnet20 --impls fast \
+            --batch 128 --warmup 3 --iters 10 --torch "$py" --out "$out/train_cuda.csv" ${GPU_CHECK_TRAIN_ARGS:-} 2>&1 | tail -30
+    else
+        # An archive from before bench_train_gpu: the CPU benchmark, assuming it takes --device.
+        timeout "$(limit 120)" "$bin/bench_train" --device cuda --models resnet18,resnet20 --batch 128 \
+            --no-candle --warmup 2 --iters 10 --out "$out/train_cuda.csv" 2>&1 | grep -v '^    ' | tail -30
+    fi
     rc=${PIPESTATUS[0]}
     note bench_train "exit $rc"
 else

@@ -39,7 +39,8 @@ def read_json(path):
 
 
 def read_train(path):
-    """{(model, implementation): images_per_s} from bench_train's CSV."""
+    """{(model, implementation): images_per_s} from bench_train_gpu's (or bench_train's) CSV, and
+    `("tf32", None)`: its tf32 column ("true" / "false") when it has one."""
     rows = {}
     try:
         with open(path) as f:
@@ -48,6 +49,8 @@ def read_train(path):
                     rows[(r["model"], r["implementation"])] = float(r["images_per_s"])
                 except (KeyError, ValueError):
                     pass
+                if r.get("tf32"):
+                    rows[("tf32", None)] = r["tf32"]
     except OSError:
         pass
     return rows
@@ -102,14 +105,17 @@ def table(status, optim, train):
     sgdp, sgdp_ref = optim.get("sgdp_ms"), optim.get("adamp_SGDP_ms")
     rows.append(("SGDP step (ms)", fmt(sgdp), f"adamp.SGDP {fmt(sgdp_ref)}",
                  fmt(ratio(sgdp_ref, sgdp)), "-", "-"))
-    bw, tbw = optim.get("copy_gb_per_s"), optim.get("torch_copy_gb_per_s")
+    bw, tbw = optim.get("bandwidth_gb_per_s"), optim.get("torch_copy_gb_per_s")
     rows.append(("device copy bandwidth, 1 GiB (GB/s)", fmt(bw), fmt(tbw), fmt(ratio(bw, tbw)),
                  "-", "-"))
-    for model, label, target in (("resnet18", "ResNet-18 224 px training, batch 128, fp32 (img/s)",
+    tf32 = {"true": ", TF32 convolutions (PyTorch's default)", "false": ", no TF32"}.get(
+        train.get(("tf32", None)), "")
+    for model, label, target in (("resnet18", f"ResNet-18 224 px training, batch 128, fp32{tf32} (img/s)",
                                    TRAIN_RATIO_MIN),
-                                  ("resnet20", "ResNet-20 32 px training, batch 128, fp32 (img/s)",
+                                  ("resnet20", f"ResNet-20 32 px training, batch 128, fp32{tf32} (img/s)",
                                    None)):
-        ours = train.get((model, "ours"))
+        # bench_train_gpu calls our layers `fast`, bench_train `ours`.
+        ours = train.get((model, "fast"), train.get((model, "ours")))
         torch = train.get((model, "pytorch"))
         if ours is None:
             missing.append(f"{model} training img/s (ours)")
