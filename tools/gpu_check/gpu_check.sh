@@ -12,7 +12,8 @@
 # PyTorch on this GPU and the issue's targets, in under 5 minutes.
 #
 # Without a GPU it says so and stops (exit 3) before building; GPU_CHECK_BUILD_ONLY=1 builds
-# and packs anyway (to copy the archive to a GPU machine without Rust). PyTorch comes from
+# and packs anyway (to copy the archive to a GPU machine without Rust; CUDA_COMPUTE_CAP=80, 90, ...
+# names that machine's GPU, default this one's or 90). PyTorch comes from
 # ADAMP_TORCH_PYTHON (default python3).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -31,7 +32,8 @@ if [ $# -ge 1 ]; then
 elif command -v cargo >/dev/null 2>&1; then
     cache=${ADAMP_CUDA_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/adamp-rs/cuda13.0}
     echo "== build: CUDA 13.0 from PyPI wheels in $cache"
-    PYTHON=$py bash tools/gpu_check/cuda_root.sh "$cache"
+    # The compute capability: CUDA_COMPUTE_CAP when set (a build for another machine), else this GPU's.
+    PYTHON=$py bash tools/gpu_check/cuda_root.sh "$cache" "${CUDA_COMPUTE_CAP:-}"
     # shellcheck source=/dev/null
     source "$cache/env.sh"
     export CARGO_TARGET_DIR=${GPU_CHECK_TARGET_DIR:-$root/target/cuda}
