@@ -53,7 +53,12 @@ impl DeviceSpec {
         opened.map_err(|e| {
             let text = format!("{e} {e:?}");
             self.explain_failure(None, &Stage::Open, &text)
-                .unwrap_or_else(|| format!("cannot open `{self}` ({e}); {}", self.open_hint()))
+                .unwrap_or_else(|| {
+                    // Candle appends a backtrace on the lines after the error.
+                    let shown = e.to_string();
+                    let first = shown.lines().next().unwrap_or_default().trim();
+                    format!("cannot open `{self}` ({first}); {}", self.open_hint())
+                })
         })
     }
 
