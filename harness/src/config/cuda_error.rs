@@ -15,10 +15,11 @@ pub enum CudaFailure {
     NoSuchDevice,
     /// No CUDA device visible at all (`CUDA_ERROR_NO_DEVICE`).
     NoDevice,
-    /// The driver is older than the CUDA libraries or the PTX they were built with
-    /// (`CUDA_ERROR_INSUFFICIENT_DRIVER`, `CUDA_ERROR_UNSUPPORTED_PTX_VERSION`,
-    /// `CUDA_ERROR_SYSTEM_DRIVER_MISMATCH`, or any failure with a driver older than
-    /// [`MIN_DRIVER_MAJOR`]).
+    /// The driver is older than the CUDA libraries or the PTX they were built with (the driver
+    /// API's `CUDA_ERROR_UNSUPPORTED_PTX_VERSION`, `CUDA_ERROR_SYSTEM_DRIVER_MISMATCH`,
+    /// `CUDA_ERROR_COMPAT_NOT_SUPPORTED_ON_DEVICE`; the runtime API's
+    /// `CUDA_ERROR_INSUFFICIENT_DRIVER` where a library passes it on; or any failure with a driver
+    /// older than [`MIN_DRIVER_MAJOR`]).
     DriverTooOld,
     /// `CUDA_ERROR_OUT_OF_MEMORY` (or cuBLAS' `CUBLAS_STATUS_ALLOC_FAILED`).
     OutOfMemory,
