@@ -5,7 +5,7 @@ PROFILE ?= embedded
 FEATURES ?=
 HARNESS_FEATURES = $(if $(FEATURES),--features $(FEATURES))
 
-.PHONY: all build data test test-slurm reproduce-all quick bench bench-optim bench-train lint fmt clean check-vendor
+.PHONY: all build data test test-slurm reproduce-all quick bench bench-optim bench-train gpu-check lint fmt clean check-vendor
 
 all: build
 
@@ -61,6 +61,15 @@ bench-train:
 	$(CARGO) run --release -p adamp-models --example bench_train
 
 bench: bench-optim bench-train
+
+## The GPU check on a machine with an NVIDIA GPU and PyTorch's CUDA wheels (no CUDA toolkit needed):
+## builds with `--features cuda` (CUDA 13.0 from PyPI wheels), then in under 5 minutes the optimizer
+## tests on the GPU, bench_optim, bench_train, the error for a missing device and quick runs on cuda:0,
+## ending with a table of ours vs PyTorch on that GPU and the issue's targets. Without cargo, pass the
+## archive tools/gpu_check/pack.sh built elsewhere: `make gpu-check GPU_CHECK_ARCHIVE=gpu.tar.xz`.
+GPU_CHECK_ARCHIVE ?=
+gpu-check:
+	bash tools/gpu_check/gpu_check.sh $(GPU_CHECK_ARCHIVE)
 
 ## vendor/candle-core == crates.io candle-core 0.11.1 + its one patch (see vendor/candle-core/PATCHES.md).
 check-vendor:

@@ -274,3 +274,20 @@ fn a_device_this_build_lacks_is_reported_before_anything_is_written() {
         ],
     );
 }
+
+/// On a CUDA build: a device beyond the machine's count is named with the ones there are (or, on
+/// a machine without any, says so), before anything is written.
+#[cfg(feature = "cuda")]
+#[test]
+fn a_cuda_device_that_does_not_exist_is_reported_before_anything_is_written() {
+    let c = case(VALID);
+    let (code, stderr) = run(&c.config, &c.out, &["--device", "cuda:999"]);
+    assert_ne!(code, 0, "{stderr}");
+    assert!(stderr.contains("bad.toml: device: cuda:999"), "{stderr}");
+    assert!(
+        stderr.contains("cuda:999 does not exist: this machine has")
+            || stderr.contains("no CUDA device is visible"),
+        "{stderr}"
+    );
+    assert!(!c.out.exists(), "nothing may be written on bad input");
+}

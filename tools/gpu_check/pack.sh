@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Build the CUDA-featured binaries here and pack them for a GPU machine that has the NVIDIA driver
 # and PyTorch's CUDA wheels but no Rust: the `adamp` CLI, the optimizer parity and property test
-# binaries, and `bench_optim`. Needs the CUDA build setup of the README's "GPU builds" section
-# (PATH with nvcc, CUDA_ROOT, CUDA_COMPUTE_CAP, and the stub libcuda.so on LIBRARY_PATH).
+# binaries, `bench_optim` and the GPU training benchmark (`bench_train_gpu`, where this checkout has
+# it, else `bench_train`). Needs the CUDA build setup of the README's "GPU
+# builds" section (PATH with nvcc, CUDA_ROOT, CUDA_COMPUTE_CAP, and the stub libcuda.so on
+# LIBRARY_PATH; tools/gpu_check/cuda_root.sh makes it).
 #
-#   tools/gpu_check/pack.sh OUT.tar.xz
+#   tools/gpu_check/pack.sh OUT.tar.xz    (xz -9e: for copying to another machine)
+#   tools/gpu_check/pack.sh OUT.tar       (uncompressed: for this machine, as gpu_check.sh does)
 #
 # The test binaries and bench_optim find their fixtures and scripts through the source folder
 # compiled into them; the archive records it (`source_root`) so that run.sh can point it at the
@@ -19,6 +22,11 @@ trap 'rm -rf "$stage"' EXIT
 
 cargo build --release -p adamp-harness --features cuda
 cargo build --release -p adamp-optim --features cuda,candle-nn --example bench_optim
+# The GPU training benchmark: bench_train_gpu (ResNet-18 224 px / ResNet-20 32 px on CUDA, against
+# PyTorch on the same GPU); checkouts without it pack the CPU bench_train instead.
+train=bench_train_gpu
+[ -e models/examples/bench_train_gpu.rs ] || train=bench_train
+cargo build --release -p adamp-models --features cuda --example "$train"
 cargo test --release -p adamp-optim --features cuda,candle-nn --no-run --message-format=json \
     --test parity --test properties >"$stage/build.json"
 python3 - "$stage/build.json" "$stage" <<'PY'
@@ -28,9 +36,17 @@ for line in open(sys.argv[1]):
     if m.get("reason") == "compiler-artifact" and m.get("executable") and m["target"]["name"] in ("parity", "properties"):
         shutil.copy(m["executable"], f"{sys.argv[2]}/{m['target']['name']}")
 PY
-cp "$target/release/adamp" "$target/release/examples/bench_optim" "$stage/"
-strip "$stage/adamp" "$stage/bench_optim" "$stage/parity" "$stage/properties"
+bins=(adamp bench_optim "$train" parity properties)
+cp "$target/release/adamp" "$target/release/examples/bench_optim" "$target/release/examples/$train" "$stage/"
+for b in "${bins[@]}"; do
+    [ -x "$stage/$b" ] || { echo "pack.sh: $b was not built" >&2; exit 1; }
+    strip "$stage/$b"
+done
 echo "$root" >"$stage/source_root"
 git describe --always --dirty --abbrev=7 >"$stage/commit"
-tar -C "$stage" -cf - adamp bench_optim parity properties source_root commit | xz -9e -T2 >"$out"
+echo "${CUDA_COMPUTE_CAP:-?}" >"$stage/compute_cap"
+case "$out" in
+*.tar) tar -C "$stage" -cf "$out" "${bins[@]}" source_root commit compute_cap ;;
+*) tar -C "$stage" -cf - "${bins[@]}" source_root commit compute_cap | xz -9e -T2 >"$out" ;;
+esac
 ls -l "$out"

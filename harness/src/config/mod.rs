@@ -2,6 +2,7 @@
 //! ([`schedule`]), `--set`/profile overrides ([`overrides`]) and the one place where a parsed
 //! file becomes a checked [`Experiment`] ([`validate`]).
 
+pub mod cuda_error;
 pub mod device;
 pub mod error;
 pub mod launcher;

@@ -3,6 +3,7 @@
 use adamp_task_api::{OptimizerSet, ParamSet, Task, TaskContext, TaskError};
 use anyhow::Result;
 
+use crate::config::cuda_error::Stage;
 use crate::config::validate::task_error;
 use crate::config::{ConfigError, RunSpec};
 
@@ -16,11 +17,19 @@ pub fn build_task(spec: &RunSpec, device: &candle_core::Device) -> Result<Box<dy
     };
     spec.task.build(&ctx).map_err(|e| match e {
         e @ TaskError::InvalidSetting { .. } => task_error(&spec.source, e).into(),
-        other => anyhow::Error::from(other).context(format!(
-            "{}: building task `{}`",
-            spec.source.display(),
-            spec.task.kind()
-        )),
+        other => {
+            // Out of memory (or an old driver) on a CUDA device: say so and what to do.
+            let stage = Stage::Build(format!("the model and data of task `{}`", spec.task.kind()));
+            let text = format!("{other} {other:?}");
+            if let Some(m) = spec.device.explain_failure(Some(device), &stage, &text) {
+                return ConfigError::new(&spec.source, "device", m).into();
+            }
+            anyhow::Error::from(other).context(format!(
+                "{}: building task `{}`",
+                spec.source.display(),
+                spec.task.kind()
+            ))
+        }
     })
 }
 

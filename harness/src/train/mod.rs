@@ -86,18 +86,9 @@ pub struct RunOutcome {
 
 /// Open the run's device; a device this build or machine lacks is bad input.
 pub fn open_device(spec: &RunSpec) -> Result<candle_core::Device> {
-    spec.device.open().map_err(|e| {
-        ConfigError::new(
-            &spec.source,
-            "device",
-            format!(
-                "cannot open `{}` ({e}); {}",
-                spec.device,
-                spec.device.open_hint()
-            ),
-        )
-        .into()
-    })
+    spec.device
+        .open_checked()
+        .map_err(|m| ConfigError::new(&spec.source, "device", m).into())
 }
 
 /// Run (or resume, or skip) one run.
