@@ -330,10 +330,11 @@ fn copy_bandwidth(device: &Device) -> candle_core::Result<f64> {
     Ok((2 * 4 * n) as f64 / (ms / 1e3))
 }
 
-/// Turn AdamP's per-step statistics on or off (`Optimizer::set_stats`, on by default); false
-/// where this build's optimizers always compute them, and the statistics-off timing is left out.
-fn set_stats(_o: &mut AdamP, _on: bool) -> bool {
-    false
+/// Turn AdamP's per-step statistics on or off (`Optimizer::set_stats`, on by default; only the
+/// GPU step skips them when off). Returns whether the statistics-off timing is meaningful.
+fn set_stats(o: &mut AdamP, on: bool) -> bool {
+    o.set_stats(on);
+    true
 }
 
 /// Run `bench_optim_torch.py` if a PyTorch interpreter exists; its JSON output.

@@ -7,7 +7,8 @@
 #
 # Within a budget of GPU_CHECK_BUDGET_S seconds (default 290; a step that would run past it is
 # cut short or skipped, and says so) it runs:
-#   1. the optimizer parity and property tests on the GPU (ADAMP_TEST_DEVICE=cuda);
+#   1. the optimizer parity and property tests on the GPU (ADAMP_TEST_DEVICE=cuda: the fused CUDA
+#      step and the tensor-op path against the references), and the models' cuda_parity test;
 #   2. bench_optim --device cuda: our optimizers against torch.optim (fused, foreach) and adamp
 #      on this GPU, and against the floor from its copy bandwidth;
 #   3. bench_train_gpu --device cuda: images/s of a whole training step, ResNet-18 (224 px) and
@@ -99,8 +100,9 @@ fi
 note torch "$("$py" -c "import torch; print(torch.__version__)" 2>/dev/null)"
 "$py" -c "import adamp" 2>/dev/null || echo "note: adamp is not importable: the adamp.AdamP / SGDP columns stay empty (set ADAMP_PYPKG)"
 
-stamp "1. optimizer parity and property tests on cuda (ADAMP_TEST_DEVICE=cuda)"
-for t in parity properties; do
+stamp "1. optimizer parity and property tests on cuda (ADAMP_TEST_DEVICE=cuda), the models' cuda_parity"
+for t in parity properties cuda_parity; do
+    [ -x "$bin/$t" ] || { note "test_$t" "not in the archive"; continue; }
     enough 15 || { note "test_$t" "skipped (budget)"; continue; }
     ADAMP_TEST_DEVICE=cuda timeout "$(limit 60)" "$bin/$t" >"$out/$t.log" 2>&1
     rc=$?
