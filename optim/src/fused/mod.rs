@@ -48,6 +48,10 @@ pub(crate) enum Outcome {
     /// The gradient held NaN/Inf; weights and state untouched.
     NonFinite,
     /// Updated without computing the statistics (the GPU path on a step that is not logged).
+    #[cfg_attr(
+        not(any(feature = "cuda", feature = "gpu-emulator")),
+        allow(dead_code, reason = "only the GPU step skips its statistics")
+    )]
     UpdatedWithoutStats,
 }
 
