@@ -1,5 +1,6 @@
 //! Compiles the GPU step's kernels (`src/gpu/kernels.cu`) when a feature asks for them:
-//! - `cuda`: to PTX with nvcc (`CUDA_COMPUTE_CAP`, as candle-kernels reads it, or compute_70),
+//! - `cuda`: to PTX with nvcc (`CUDA_COMPUTE_CAP`, as candle-kernels reads it, or compute_75, the
+//!   oldest architecture CUDA 13's nvcc compiles for; the driver JIT-compiles the PTX for newer GPUs),
 //!   without fused multiply-add contraction so that each element's update is the CPU path's;
 //! - `gpu-emulator`: for the host with the C++ compiler and `src/gpu/emu.h`.
 //!
@@ -29,7 +30,7 @@ fn ptx() {
         .ok()
         .map(|c| c.trim().replace('.', ""))
         .filter(|c| !c.is_empty())
-        .unwrap_or_else(|| "70".into());
+        .unwrap_or_else(|| "75".into());
     let nvcc = std::env::var("NVCC").unwrap_or_else(|_| "nvcc".into());
     let status = Command::new(&nvcc)
         .args(["--ptx", "-std=c++17", "--fmad=false", "-O3"])

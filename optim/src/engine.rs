@@ -187,16 +187,7 @@ impl Engine {
                 }
                 #[cfg(feature = "cuda")]
                 Route::Cuda => {
-                    let idx: Vec<usize> = jobs.iter().map(|j| j.0).collect();
-                    let batch = jobs
-                        .into_iter()
-                        .map(|(_, p, g, st, ctx, _)| crate::gpu::cuda::Job {
-                            var: &p.var,
-                            grad: g,
-                            state: st,
-                            ctx,
-                        })
-                        .collect();
+                    let (idx, batch) = gpu_batch(jobs);
                     let done = crate::gpu::cuda::step_batch(
                         &algo,
                         batch,
@@ -207,16 +198,7 @@ impl Engine {
                 }
                 #[cfg(feature = "gpu-emulator")]
                 Route::Emulated => {
-                    let idx: Vec<usize> = jobs.iter().map(|j| j.0).collect();
-                    let batch = jobs
-                        .into_iter()
-                        .map(|(_, p, g, st, ctx, _)| crate::gpu::emulated::Job {
-                            var: &p.var,
-                            grad: g,
-                            state: st,
-                            ctx,
-                        })
-                        .collect();
+                    let (idx, batch) = gpu_batch(jobs);
                     let done = crate::gpu::emulated::step_batch(
                         &algo,
                         batch,
@@ -270,6 +252,22 @@ type Job<'a> = (
     StepCtx,
     Route,
 );
+
+/// The jobs of a GPU batch as the GPU step takes them, and their indices.
+#[cfg(any(feature = "cuda", feature = "gpu-emulator"))]
+fn gpu_batch(jobs: Vec<Job<'_>>) -> (Vec<usize>, Vec<crate::gpu::Job<'_>>) {
+    jobs.into_iter()
+        .map(|(i, p, g, st, ctx, _)| {
+            let job = crate::gpu::Job {
+                var: &p.var,
+                grad: g,
+                state: st,
+                ctx,
+            };
+            (i, job)
+        })
+        .unzip()
+}
 
 fn check_dtype(p: &Param) -> Result<()> {
     match p.var.dtype() {

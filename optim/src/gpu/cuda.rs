@@ -5,8 +5,8 @@
 //! Why build-time nvcc rather than NVRTC at run time: a CUDA-featured build already needs nvcc
 //! (Candle's own kernels are compiled that way), compile errors surface when the crate is built
 //! instead of on the first step on a GPU, and the machine that runs the binary needs no compiler
-//! library. The PTX targets `CUDA_COMPUTE_CAP` (as candle-kernels) or compute_70, and the driver
-//! JIT-compiles it for the GPU at hand.
+//! library. The PTX targets `CUDA_COMPUTE_CAP` (as candle-kernels) or compute_75 (the oldest that
+//! CUDA 13's nvcc accepts), and the driver JIT-compiles it for the GPU at hand.
 //!
 //! Weights are updated in place through their storage's device address (the `Var`'s storage is
 //! shared with the model, as `Var::set` writes it); the state buffers are device tensors owned by
@@ -15,15 +15,16 @@
 use candle_core::cuda_backend::cudarc::driver::{CudaSlice, CudaStream};
 use candle_core::cuda_backend::cudarc::driver::{DevicePtr, LaunchConfig, PushKernelArg};
 use candle_core::cuda_backend::CudaDevice;
-use candle_core::{DType, Device, Storage, Tensor, Var};
+use candle_core::{DType, Device, Storage, Tensor};
 use std::sync::Arc;
 
-use crate::algo::{Algo, StepCtx};
+use crate::algo::Algo;
 use crate::error::{OptimError, Result};
 use crate::fused::Outcome;
 use crate::gpu::desc::Addrs;
 use crate::gpu::plan::{self, Arg, Dtype, Gpu, Item, Scratch};
-use crate::state::{Buf, ParamState};
+use crate::gpu::Job;
+use crate::state::Buf;
 
 /// The kernels, compiled by `build.rs`.
 const PTX: &str = include_str!(concat!(env!("OUT_DIR"), "/adamp_optim_kernels.ptx"));
@@ -128,14 +129,6 @@ fn addr_of(t: &Tensor, stream: &CudaStream) -> Result<u64> {
             )))
         }
     })
-}
-
-/// One parameter of a CUDA step.
-pub(crate) struct Job<'a> {
-    pub var: &'a Var,
-    pub grad: &'a Tensor,
-    pub state: &'a mut ParamState,
-    pub ctx: StepCtx,
 }
 
 /// Per-device scratch buffers of the CUDA step, kept by the optimizer.

@@ -9,15 +9,16 @@
 
 use std::ffi::{c_char, c_int, c_void, CString};
 
-use candle_core::{Tensor, Var};
+use candle_core::Tensor;
 
-use crate::algo::{Algo, StepCtx};
+use crate::algo::Algo;
 use crate::error::{OptimError, Result};
 use crate::fused::Outcome;
 use crate::gpu::desc::Addrs;
 use crate::gpu::plan::{self, Arg, Dtype, Gpu, Item, Scratch};
+use crate::gpu::Job;
 use crate::real::Real;
-use crate::state::{HostElem, ParamState};
+use crate::state::HostElem;
 
 extern "C" {
     /// `EMU_TABLE_BEGIN` in `emu.h`: 0 when it ran kernel `name`, 1 when there is none.
@@ -108,14 +109,6 @@ impl Gpu for EmulatedGpu {
 fn as_bytes_mut(v: &mut [u64]) -> &mut [u8] {
     // SAFETY: u64 storage viewed as bytes.
     unsafe { std::slice::from_raw_parts_mut(v.as_mut_ptr() as *mut u8, v.len() * 8) }
-}
-
-/// One parameter of an emulated step.
-pub(crate) struct Job<'a> {
-    pub var: &'a Var,
-    pub grad: &'a Tensor,
-    pub state: &'a mut ParamState,
-    pub ctx: StepCtx,
 }
 
 /// Step CPU parameters through the GPU plan on the emulated device; one outcome per job.

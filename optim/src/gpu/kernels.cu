@@ -188,6 +188,18 @@ __device__ __forceinline__ double cosine(double gw, double gg, double ww, double
     return gw / (fmax(sqrt(gg), eps) * fmax(sqrt(ww), eps));
 }
 
+// `max_row |cos(g_row, w_row)|` of a parameter; NaN wins, as `tensor.max()` propagates it
+// (projection.rs `max_abs_cos`).
+__device__ __forceinline__ double max_abs_cos(const ParamDesc& q, const double* pre) {
+    double m = 0.0;
+    for (i64 r = q.row0; r < q.row0 + q.rows; r++) {
+        const double* x = pre + 3 * r;
+        double c = fabs(cosine(x[0], x[1], x[2], q.eps));
+        if (c > m || isnan(c)) m = c;
+    }
+    return m;
+}
+
 // `c` with `u' = u - c*w`: `<w,u> / (||w|| + eps)^2` (projection.rs `coefficient`).
 __device__ __forceinline__ double coefficient(double ww, double wu, double eps) {
     double d = sqrt(ww) + eps;
@@ -240,16 +252,14 @@ __device__ void decide(u64 desc, int n_params, u64 pre_addr, u64 dec_addr) {
     out[0] = VIEW_NONE;
     out[1] = q.decay_plain;
     if (q.delta <= 0.0 || q.rank <= 1 || q.rows == 0 || q.row_len == 0) return;
-    double m = 0.0, gw = 0.0, gg = 0.0, ww = 0.0;
+    double gw = 0.0, gg = 0.0, ww = 0.0;
     for (i64 r = q.row0; r < q.row0 + q.rows; r++) {
         const double* x = pre + 3 * r;
-        double c = fabs(cosine(x[0], x[1], x[2], q.eps));
-        if (c > m || isnan(c)) m = c;
         gw += x[0];
         gg += x[1];
         ww += x[2];
     }
-    if (m < q.delta / sqrt((double)q.row_len)) {
+    if (max_abs_cos(q, pre) < q.delta / sqrt((double)q.row_len)) {
         out[0] = VIEW_CHANNEL;
         out[1] = q.decay_proj;
         return;
@@ -391,14 +401,11 @@ __device__ void stats(u64 desc, int n_params, u64 pre_addr, u64 post_addr, u64 d
     o[0] = dec[4 * p];
     o[1] = dec[4 * p + 1];
     if (dec[4 * p] == VIEW_SKIP) return;
-    double ww = 0.0, wd = 0.0, dd = 0.0, m = 0.0;
+    double ww = 0.0, wd = 0.0, dd = 0.0;
     for (i64 r = q.row0; r < q.row0 + q.rows; r++) {
-        const double* x = pre + 3 * r;
-        ww += x[2];
+        ww += pre[3 * r + 2];
         wd += post[2 * r];
         dd += post[2 * r + 1];
-        double c = fabs(cosine(x[0], x[1], x[2], q.eps));
-        if (c > m || isnan(c)) m = c;
     }
     double grow = 2.0 * wd + dd;
     double n0 = sqrt(ww), n1 = sqrt(fmax(ww + grow, 0.0));
@@ -412,7 +419,7 @@ __device__ void stats(u64 desc, int n_params, u64 pre_addr, u64 post_addr, u64 d
     o[2] = n0;
     o[3] = n1;
     o[4] = eff;
-    o[5] = m;
+    o[5] = max_abs_cos(q, pre);
 }
 
 // The entry points: one per dtype (and rule), all arguments device addresses or ints.

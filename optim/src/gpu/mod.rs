@@ -16,3 +16,11 @@ pub(crate) mod desc;
 #[cfg(feature = "gpu-emulator")]
 pub(crate) mod emulated;
 pub(crate) mod plan;
+
+/// One parameter of a GPU step: its variable, gradient, state and this step's scalars.
+pub(crate) struct Job<'a> {
+    pub var: &'a candle_core::Var,
+    pub grad: &'a candle_core::Tensor,
+    pub state: &'a mut crate::state::ParamState,
+    pub ctx: crate::algo::StepCtx,
+}
