@@ -3,8 +3,7 @@
 # toolkit (README "GPU builds", steps 1-2): downloads the pinned wheels into CACHE/wheels (once;
 # pip reuses what is there), unpacks them into CACHE/site, links CACHE/root/{bin,include,nvvm} to
 # them and CACHE/root/lib64 to their libraries (with unversioned names for the linker), adds the
-# stub libcuda.so (stub_libcuda.sh) and, where the models need cuDNN, the stub libcudnn.so
-# (stub_libcudnn.sh); the real ones come from the driver and PyTorch's wheels at run time. Writes
+# stub libcuda.so and libcudnn.so (stub_libs.sh); the real ones come from the driver and PyTorch's wheels at run time. Writes
 # CACHE/env.sh, to be sourced before building (PATH, CUDA_ROOT, CUDA_COMPUTE_CAP, LIBRARY_PATH).
 #
 #   tools/gpu_check/cuda_root.sh CACHE [COMPUTE_CAP]
@@ -49,10 +48,7 @@ for lib in "$cu"/lib/lib*.so.*; do
     ln -sf "$lib" "$root/lib64/$name"
     ln -sf "$lib" "$root/lib64/${name%%.so.*}.so"
 done
-bash "$here/stub_libcuda.sh" "$root/lib64"
-if [ -e "$here/stub_libcudnn.sh" ]; then
-    bash "$here/stub_libcudnn.sh" "$root/lib64"
-fi
+bash "$here/stub_libs.sh" "$root/lib64"
 cat >"$cache/env.sh" <<EOF
 # CUDA 13.0 from PyPI wheels + stub libcuda (tools/gpu_check/cuda_root.sh). Source me before a
 # \`--features cuda\` build; never put $root/lib64 on LD_LIBRARY_PATH of a GPU run.

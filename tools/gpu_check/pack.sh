@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # Build the CUDA-featured binaries here and pack them for a GPU machine that has the NVIDIA driver
 # and PyTorch's CUDA wheels but no Rust: the `adamp` CLI, the optimizer parity and property test
-# binaries, the models' `cuda_parity` test binary, `bench_optim` and the GPU training benchmark (`bench_train_gpu`, where this checkout has
-# it, else `bench_train`). Needs the CUDA build setup of the README's "GPU
+# binaries, the models' `cuda_parity` test binary, `bench_optim` and the GPU training benchmark `bench_train_gpu`. Needs the CUDA build setup of the README's "GPU
 # builds" section (PATH with nvcc, CUDA_ROOT, CUDA_COMPUTE_CAP, and the stub libcuda.so on
 # LIBRARY_PATH; tools/gpu_check/cuda_root.sh makes it).
 #
@@ -22,20 +21,15 @@ trap 'rm -rf "$stage"' EXIT
 
 cargo build --release -p adamp-harness --features cuda
 cargo build --release -p adamp-optim --features cuda,candle-nn --example bench_optim
-# The GPU training benchmark: bench_train_gpu (ResNet-18 224 px / ResNet-20 32 px on CUDA, against
-# PyTorch on the same GPU); checkouts without it pack the CPU bench_train instead.
-train=bench_train_gpu
-[ -e models/examples/bench_train_gpu.rs ] || train=bench_train
-cargo build --release -p adamp-models --features cuda --example "$train"
+# The GPU training benchmark (ResNet-18 224 px / ResNet-20 32 px on CUDA, against PyTorch on the
+# same GPU).
+cargo build --release -p adamp-models --features cuda --example bench_train_gpu
 cargo test --release -p adamp-optim --features cuda,candle-nn --no-run --message-format=json \
     --test parity --test properties >"$stage/build.json"
 # The models' GPU parity test (cuDNN convolution, BatchNorm/add kernels against the CPU layers).
-tests=(parity properties)
-if [ -e models/tests/cuda_parity.rs ]; then
-    cargo test --release -p adamp-models --features cuda --no-run --message-format=json \
-        --test cuda_parity >>"$stage/build.json"
-    tests+=(cuda_parity)
-fi
+cargo test --release -p adamp-models --features cuda --no-run --message-format=json \
+    --test cuda_parity >>"$stage/build.json"
+tests=(parity properties cuda_parity)
 python3 - "$stage/build.json" "$stage" "${tests[@]}" <<'PY'
 import json, shutil, sys
 for line in open(sys.argv[1]):
@@ -43,8 +37,8 @@ for line in open(sys.argv[1]):
     if m.get("reason") == "compiler-artifact" and m.get("executable") and m["target"]["name"] in sys.argv[3:]:
         shutil.copy(m["executable"], f"{sys.argv[2]}/{m['target']['name']}")
 PY
-bins=(adamp bench_optim "$train" "${tests[@]}")
-cp "$target/release/adamp" "$target/release/examples/bench_optim" "$target/release/examples/$train" "$stage/"
+bins=(adamp bench_optim bench_train_gpu "${tests[@]}")
+cp "$target/release/adamp" "$target/release/examples/bench_optim" "$target/release/examples/bench_train_gpu" "$stage/"
 for b in "${bins[@]}"; do
     [ -x "$stage/$b" ] || { echo "pack.sh: $b was not built" >&2; exit 1; }
     strip "$stage/$b"

@@ -102,7 +102,6 @@ note torch "$("$py" -c "import torch; print(torch.__version__)" 2>/dev/null)"
 
 stamp "1. optimizer parity and property tests on cuda (ADAMP_TEST_DEVICE=cuda), the models' cuda_parity"
 for t in parity properties cuda_parity; do
-    [ -x "$bin/$t" ] || { note "test_$t" "not in the archive"; continue; }
     enough 15 || { note "test_$t" "skipped (budget)"; continue; }
     ADAMP_TEST_DEVICE=cuda timeout "$(limit 60)" "$bin/$t" >"$out/$t.log" 2>&1
     rc=$?
@@ -130,17 +129,11 @@ fi
 
 stamp "3. training throughput on cuda (ResNet-18 224 px, ResNet-20 32 px, batch 128), ours and PyTorch"
 if enough 30; then
-    if [ -x "$bin/bench_train_gpu" ]; then
-        # Our layers (cuDNN convolutions, fused BatchNorm) and PyTorch, each with PyTorch's
-        # default TF32 setting for convolutions; GPU_CHECK_TRAIN_ARGS=--no-tf32 forbids it.
-        # shellcheck disable=SC2086
-        timeout "$(limit 120)" "$bin/bench_train_gpu" --device cuda --models resnet18,resnet20 --impls fast \
-            --batch 128 --warmup 3 --iters 10 --torch "$py" --out "$out/train_cuda.csv" ${GPU_CHECK_TRAIN_ARGS:-} 2>&1 | tail -30
-    else
-        # An archive from before bench_train_gpu: the CPU benchmark, assuming it takes --device.
-        timeout "$(limit 120)" "$bin/bench_train" --device cuda --models resnet18,resnet20 --batch 128 \
-            --no-candle --warmup 2 --iters 10 --out "$out/train_cuda.csv" 2>&1 | grep -v '^    ' | tail -30
-    fi
+    # Our layers (cuDNN convolutions, fused BatchNorm) and PyTorch, each with PyTorch's default
+    # TF32 setting for convolutions; GPU_CHECK_TRAIN_ARGS=--no-tf32 forbids it.
+    # shellcheck disable=SC2086
+    timeout "$(limit 120)" "$bin/bench_train_gpu" --device cuda --models resnet18,resnet20 --impls fast \
+        --batch 128 --warmup 3 --iters 10 --torch "$py" --out "$out/train_cuda.csv" ${GPU_CHECK_TRAIN_ARGS:-} 2>&1 | tail -30
     rc=${PIPESTATUS[0]}
     note bench_train "exit $rc"
 else
