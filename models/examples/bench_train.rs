@@ -21,11 +21,13 @@
 //! ([`adamp_models::alloc::keep_freed_memory`]); `--malloc-default` leaves malloc as it is.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Instant;
 
 use adamp_models::ops::profile;
 use adamp_models::{build_with, LayerImpl, Model, ModelConfig, ModelKind};
+#[path = "common/torch_bench.rs"]
+mod torch_bench;
+
 use adamp_optim::{Optimizer, Sgd, SgdConfig};
 use anyhow::{bail, Context, Result};
 use candle_core::{Device, Tensor};
@@ -138,38 +140,19 @@ fn torch_python() -> Option<PathBuf> {
 }
 
 fn torch_images_per_s(py: &Path, kind: ModelKind, a: &Args) -> Result<f64> {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tools/bench_train_torch.py");
-    let out = Command::new(py)
-        .arg(&script)
-        .args([
-            "--model",
-            &kind.to_string(),
-            "--batch",
-            &a.batch.to_string(),
-        ])
-        .args([
-            "--threads",
-            &a.threads.to_string(),
-            "--warmup",
-            &(a.warmup + 1).to_string(),
-        ])
-        .args(["--iters", &(a.iters + 2).to_string()])
-        .output()
-        .with_context(|| format!("running {}", script.display()))?;
-    if !out.status.success() {
-        bail!(
-            "{} failed: {}",
-            script.display(),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    let text = String::from_utf8_lossy(&out.stdout);
-    let line = text
-        .lines()
-        .rev()
-        .find(|l| l.starts_with("images_per_s="))
-        .context("no images_per_s= line from torch")?;
-    Ok(line.trim_start_matches("images_per_s=").trim().parse()?)
+    let args = [
+        "--model".to_string(),
+        kind.to_string(),
+        "--batch".into(),
+        a.batch.to_string(),
+        "--threads".into(),
+        a.threads.to_string(),
+        "--warmup".into(),
+        (a.warmup + 1).to_string(),
+        "--iters".into(),
+        (a.iters + 2).to_string(),
+    ];
+    torch_bench::torch_images_per_s(py, &args)
 }
 
 fn main() -> Result<()> {

@@ -16,10 +16,12 @@
 //! `--no-tf32` forbids it. `--torch PYTHON` runs the PyTorch script with that interpreter.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Instant;
 
 use adamp_models::{build_with, ops, LayerImpl, ModelConfig, ModelKind};
+#[path = "common/torch_bench.rs"]
+mod torch_bench;
+
 use adamp_optim::{Optimizer, Sgd, SgdConfig};
 use anyhow::{bail, Context, Result};
 use candle_core::{DType, Device, Tensor};
@@ -152,30 +154,25 @@ fn measure(kind: ModelKind, imp: LayerImpl, dev: &Device, a: &Args) -> Result<f6
 }
 
 fn torch_images_per_s(py: &Path, kind: ModelKind, a: &Args) -> Result<f64> {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tools/bench_train_torch.py");
-    let out = Command::new(py)
-        .arg(&script)
-        .args(["--model", &kind.to_string(), "--device", &a.device])
-        .args(["--batch", &a.batch.to_string()])
-        .args(["--warmup", &a.warmup.to_string()])
-        .args(["--iters", &a.iters.to_string()])
-        .args(if a.tf32 { &[][..] } else { &["--no-tf32"][..] })
-        .output()
-        .with_context(|| format!("running {}", script.display()))?;
-    if !out.status.success() {
-        bail!(
-            "{} failed: {}",
-            script.display(),
-            String::from_utf8_lossy(&out.stderr)
-        );
+    let mut args: Vec<String> = [
+        "--model",
+        &kind.to_string(),
+        "--device",
+        &a.device,
+        "--batch",
+        &a.batch.to_string(),
+        "--warmup",
+        &a.warmup.to_string(),
+        "--iters",
+        &a.iters.to_string(),
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    if !a.tf32 {
+        args.push("--no-tf32".into());
     }
-    let text = String::from_utf8_lossy(&out.stdout);
-    let line = text
-        .lines()
-        .rev()
-        .find(|l| l.starts_with("images_per_s="))
-        .context("no images_per_s= line from torch")?;
-    Ok(line.trim_start_matches("images_per_s=").trim().parse()?)
+    torch_bench::torch_images_per_s(py, &args)
 }
 
 fn main() -> Result<()> {

@@ -119,7 +119,6 @@ pub(crate) fn step_batch(
     scratch: &mut Scratch<Vec<u64>>,
 ) -> Result<Vec<Outcome>> {
     let gpu = EmulatedGpu { threads: 32 };
-    let mut out = Vec::with_capacity(jobs.len());
     // One batch per dtype, as the CUDA path launches.
     let (f32_jobs, f64_jobs): (Vec<_>, Vec<_>) = jobs
         .into_iter()
@@ -143,8 +142,7 @@ pub(crate) fn step_batch(
         Dtype::F64,
     )?);
     done.sort_by_key(|(i, _)| *i);
-    out.extend(done.into_iter().map(|(_, o)| o));
-    Ok(out)
+    Ok(done.into_iter().map(|(_, o)| o).collect())
 }
 
 fn typed<T: HostElem + Real>(

@@ -1,5 +1,6 @@
 //! cuDNN convolutions: forward, backward-data and backward-filter as Candle custom ops.
 
+use super::cuda_only;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -224,10 +225,6 @@ fn backward_filter(
     // SAFETY: as in `forward`.
     unsafe { op.launch(algo, wsp.as_mut(), (1f32, 0f32), &x, &mut dw, &dy)? };
     Ok(CudaStorage::wrap_cuda_slice(dw, dev.clone()))
-}
-
-fn cuda_only(op: &str) -> Result<(CpuStorage, Shape)> {
-    bail!("{op}: the cuDNN convolution runs on CUDA tensors only")
 }
 
 /// The forward custom op `conv2d(x, w)`.

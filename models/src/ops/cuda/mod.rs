@@ -30,6 +30,12 @@ use candle_core::{Result, Tensor};
 
 use super::FusedActivation;
 
+/// The CPU side of this module's custom ops: they run on CUDA tensors only.
+#[cfg(feature = "cuda")]
+fn cuda_only(op: &str) -> Result<(candle_core::CpuStorage, candle_core::Shape)> {
+    candle_core::bail!("{op}: runs on CUDA tensors only")
+}
+
 #[cfg(feature = "cuda")]
 pub use conv::{allow_tf32, set_allow_tf32};
 

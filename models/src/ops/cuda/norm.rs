@@ -7,6 +7,7 @@
 //! gives `(dgamma, dbeta)` and an elementwise op `dx`, both recomputing the activation's gate from
 //! `x` exactly as the forward did (the CPU kernel's scheme, `ops/batch_norm.rs`).
 
+use super::cuda_only;
 use candle_core::cuda_backend::cudarc::driver::{CudaSlice, LaunchConfig};
 use candle_core::{
     bail, CpuStorage, CudaStorage, CustomOp2, CustomOp3, Layout, Result, Shape, Tensor,
@@ -61,10 +62,6 @@ fn channel_threads(c: usize) -> LaunchConfig {
         block_dim: (BLOCK, 1, 1),
         shared_mem_bytes: 0,
     }
-}
-
-fn cuda_only(op: &str) -> Result<(CpuStorage, Shape)> {
-    bail!("{op}: runs on CUDA tensors only")
 }
 
 /// `(x, gamma, beta) -> params [5, C]`.
